@@ -1,0 +1,1 @@
+"""Data loaders. Each returns a `rnnjax.data.common.DataSpec` of numpy splits."""
