@@ -1,0 +1,85 @@
+"""What every rnnjax cell shares: the state type, initialisers and a pure layer norm.
+
+The cell contract (see `rnnjax.layers.Recurrent`):
+  project_inputs(xs [..., D]) -> gx [..., G*H]   everything that does not depend on the carry
+  weights() -> pytree                             what the per-step function closes over
+  initial_state(batch_size) -> state              zeros
+  step_fn() -> step(weights, state, gx_t [B, G*H]) -> (state, y_t [B, H]), a pure function
+  output_size -> int                              H (P for a projected LSTM)
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from rnnjax.typing import Array
+
+KERNEL_INITS = {
+    "glorot_uniform": nn.initializers.glorot_uniform(),  # Keras' default
+    "lecun_normal": nn.initializers.lecun_normal(),      # Flax's default
+}
+LAYER_NORM_EPS = 1e-5
+
+
+class HiddenState(NamedTuple):
+  """State of a SimpleRNN or GRU cell: h [B, H]."""
+  h: Array
+
+
+def kernel_init(name: str):
+  if name not in KERNEL_INITS:
+    raise ValueError(f"kernel_init must be one of {sorted(KERNEL_INITS)}; got {name!r}.")
+  return KERNEL_INITS[name]
+
+
+def gate_layer_norm(x: Array, scale: Array, num_gates: int) -> Array:
+  """Normalises each gate's H slice of x [..., G*H] to zero mean, unit variance; then * scale."""
+  shape = x.shape
+  xg = x.reshape(shape[:-1] + (num_gates, shape[-1] // num_gates))   # [..., G, H]
+  xg = xg.astype(jnp.float32)
+  mean = xg.mean(-1, keepdims=True)
+  var = jnp.square(xg - mean).mean(-1, keepdims=True)
+  xg = (xg - mean) * jax.lax.rsqrt(var + LAYER_NORM_EPS)
+  return (xg.reshape(shape) * scale).astype(x.dtype)                # [..., G*H]
+
+
+def check_features(kernel: Array, xs: Array, cell_name: str) -> None:
+  """Raises a clear error when xs' feature size D differs from the kernel's [D, G*H]."""
+  if xs.shape[-1] != kernel.shape[0]:
+    raise ValueError(f"{cell_name} was initialised for inputs with D={kernel.shape[0]} features "
+                     f"but got inputs of shape {xs.shape} (D={xs.shape[-1]}).")
+
+
+class InputProjection(nn.Module):
+  """x [..., D] -> x @ kernel [D, G*H] + bias [G*H] (optionally gate-normalised before the bias).
+
+  Attributes:
+    features: G*H.
+    num_gates: G (for the per-gate layer norm).
+    layer_norm: normalise each gate's slice of x @ kernel before adding the bias.
+  """
+  features: int
+  num_gates: int = 1
+  layer_norm: bool = False
+  kernel_init: str = "glorot_uniform"
+  bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+  dtype: jnp.dtype | None = None
+  param_dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, xs: Array) -> Array:
+    d = xs.shape[-1]
+    kernel = self.param("kernel", kernel_init(self.kernel_init), (d, self.features),
+                        self.param_dtype)
+    bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype)
+    check_features(kernel, xs, "The input projection")
+    dtype = self.dtype or jnp.result_type(xs.dtype, self.param_dtype)
+    gx = jnp.dot(xs.astype(dtype), kernel.astype(dtype))               # [..., G*H]
+    if self.layer_norm:
+      scale = self.param("norm_scale", nn.initializers.ones_init(), (self.features,),
+                         self.param_dtype)
+      gx = gate_layer_norm(gx, scale.astype(dtype), self.num_gates)
+    return gx + bias.astype(dtype)

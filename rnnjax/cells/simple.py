@@ -1,0 +1,71 @@
+"""The Elman / SimpleRNN cell."""
+from __future__ import annotations
+
+import functools
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from rnnjax.cells.base import HiddenState, InputProjection
+from rnnjax.typing import Array
+
+ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
+
+
+class SimpleRNNCell(nn.Module):
+  """Elman RNN (Elman 1990; Keras SimpleRNN, PyTorch nn.RNN): one gate, G = 1.
+
+    h_t = act(x_t @ W + b + h_{t-1} @ U)
+
+  Parameters: `input/kernel` W [D, H], `input/bias` b [H], `recurrent_kernel` U [H, H].
+  Parameter count D*H + H*H + H (SimpleRNN(32) on 32 inputs: 2,080).
+
+  Attributes:
+    hidden_size: H.
+    activation: "tanh" (default) or "relu".
+    kernel_init: "glorot_uniform" (Keras) or "lecun_normal" (Flax) for W; U is orthogonal.
+    dtype: compute dtype (None: from inputs and parameters); param_dtype: parameter dtype.
+  """
+  hidden_size: int
+  activation: str = "tanh"
+  kernel_init: str = "glorot_uniform"
+  dtype: jnp.dtype | None = None
+  param_dtype: jnp.dtype = jnp.float32
+
+  num_gates = 1
+
+  def setup(self):
+    if self.activation not in ACTIVATIONS:
+      raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {self.activation!r}.")
+    h = self.hidden_size
+    self.input = InputProjection(h, kernel_init=self.kernel_init, dtype=self.dtype,
+                                 param_dtype=self.param_dtype)
+    self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
+                                       (h, h), self.param_dtype)
+
+  @property
+  def output_size(self) -> int:
+    return self.hidden_size
+
+  def project_inputs(self, xs: Array) -> Array:
+    """xs [..., D] -> [..., H]."""
+    return self.input(xs)
+
+  def weights(self) -> Array:
+    """U [H, H]: what the step closes over."""
+    return self.recurrent_kernel.astype(self.dtype or self.param_dtype)
+
+  def initial_state(self, batch_size: int) -> HiddenState:
+    return HiddenState(jnp.zeros((batch_size, self.hidden_size), self.dtype or self.param_dtype))
+
+  def step_fn(self):
+    """The pure per-step function `(weights, state, gx_t) -> (state, h_t)`."""
+    return functools.partial(simple_step, activation=self.activation)
+
+
+def simple_step(w_hh: Array, state: HiddenState, gx_t: Array, *,
+                activation: str = "tanh") -> tuple[HiddenState, Array]:
+  """One Elman step. w_hh [H, H], state.h [B, H], gx_t [B, H] -> (state, h_t [B, H])."""
+  h = ACTIVATIONS[activation](gx_t + state.h.astype(gx_t.dtype) @ w_hh.astype(gx_t.dtype))
+  return HiddenState(h), h

@@ -1,0 +1,58 @@
+"""Small building blocks around the recurrent layers: embedding and per-step projection."""
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from rnnjax.typing import Array
+
+
+def _keras_uniform(key, shape, dtype=jnp.float32):
+  return jax.random.uniform(key, shape, dtype, -0.05, 0.05)
+
+
+class Embedding(nn.Module):
+  """Token ids [B, T] int -> vectors [B, T, E]; table `embedding` [V, E] (V*E parameters).
+
+  Initialised uniform in [-0.05, 0.05] as Keras' Embedding. Ids outside [0, V) raise at trace
+  time when concrete; under `jit` they are clipped (JAX gather semantics).
+
+  Attributes:
+    vocab_size: V. features: E.
+  """
+  vocab_size: int
+  features: int
+  param_dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, ids: Array) -> Array:
+    if not jnp.issubdtype(jnp.asarray(ids).dtype, jnp.integer):
+      raise TypeError(f"Embedding expects integer token ids; got dtype {jnp.asarray(ids).dtype}.")
+    table = self.param("embedding", _keras_uniform, (self.vocab_size, self.features),
+                       self.param_dtype)                                # [V, E]
+    if not isinstance(ids, jax.core.Tracer) and ids.size:
+      low, high = int(jnp.min(ids)), int(jnp.max(ids))
+      if low < 0 or high >= self.vocab_size:
+        raise ValueError(f"token ids must lie in [0, {self.vocab_size}); got [{low}, {high}].")
+    return jnp.take(table, ids, axis=0)                                 # [B, T, E]
+
+
+class OutputProjection(nn.Module):
+  """Per-step projection of recurrent outputs (TF's OutputProjectionWrapper).
+
+  ys [B, T, H] -> [B, T, F] = ys @ kernel [H, F] + bias [F]; steps at or past
+  seq_lengths [B] are zero.
+
+  Attributes:
+    features: F.
+  """
+  features: int
+
+  @nn.compact
+  def __call__(self, ys: Array, seq_lengths: Array | None = None) -> Array:
+    out = nn.Dense(self.features, name="dense")(ys)                     # [B, T, F]
+    if seq_lengths is None:
+      return out
+    valid = jnp.arange(ys.shape[1])[None, :] < seq_lengths[:, None]     # [B, T]
+    return jnp.where(valid[:, :, None], out, jnp.zeros_like(out))
