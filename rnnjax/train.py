@@ -1,0 +1,139 @@
+"""Training as pure functions: optimizers by name, schedules, the train state and the steps.
+
+Nothing here does I/O or knows about devices; `loop.py` jits `train_step` with the state
+donated and the batch sharded over the "data" axis.
+
+  tx = make_optimizer("adam", 1e-3, clip_norm=1.0)
+  state = create_train_state(model, init_key, batch, tx)
+  state, sums = train_step(state, batch, dropout_key, loss="softmax_cross_entropy", l2=1e-3)
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+from flax.training import train_state
+
+from rnnjax import metrics
+from rnnjax.typing import Array, Batch, PRNGKey
+
+TrainState = train_state.TrainState  # step, apply_fn, params, tx, opt_state
+
+
+def _momentum() -> optax.GradientTransformation:
+  return optax.trace(decay=0.9)
+
+
+# Each optimizer as its update *direction* (the learning rate is applied last, after the
+# optional decoupled weight decay), with the same defaults as optax.<name>(learning_rate).
+OPTIMIZERS: dict[str, Callable[[], optax.GradientTransformation]] = {
+    "adam": optax.scale_by_adam,
+    "adamw": optax.scale_by_adam,
+    "sgd": optax.identity,
+    "momentum": _momentum,
+    "adagrad": optax.scale_by_rss,
+    "rmsprop": optax.scale_by_rms,
+}
+ADAMW_DEFAULT_WEIGHT_DECAY = 1e-4  # optax.adamw's default, used when adamw gets none
+SCHEDULES = ("constant", "warmup_cosine")
+
+
+def make_schedule(name: str, learning_rate: float, *, num_steps: int = 1,
+                  warmup_steps: int = 0) -> optax.Schedule:
+  """`constant`, or `warmup_cosine`: linear 0 -> lr over warmup_steps, cosine to 0 at num_steps."""
+  if name == "constant":
+    return optax.constant_schedule(learning_rate)
+  if name == "warmup_cosine":
+    return optax.warmup_cosine_decay_schedule(
+        0.0, learning_rate, warmup_steps=warmup_steps, decay_steps=max(num_steps, warmup_steps + 1))
+  raise ValueError(f"Unknown schedule {name!r}; choose from {SCHEDULES}.")
+
+
+def make_optimizer(name: str, learning_rate: float, *, schedule: str = "constant",
+                   num_steps: int = 1, warmup_steps: int = 0, weight_decay: float = 0.0,
+                   clip_norm: float | None = None) -> optax.GradientTransformation:
+  """An optax optimizer: [clip by global norm] -> direction -> [decoupled weight decay] -> -lr.
+
+  Args:
+    name: a key of OPTIMIZERS. With no decay and no clipping, `make_optimizer("adam", lr)`
+      updates exactly like `optax.adam(lr)` (likewise sgd, adagrad, rmsprop; momentum is
+      `optax.sgd(lr, momentum=0.9)`).
+    learning_rate: peak learning rate of the schedule.
+    schedule, num_steps, warmup_steps: see `make_schedule`.
+    weight_decay: decoupled decay (Loshchilov & Hutter): w -= lr * weight_decay * w, added
+      after the direction so adaptive optimizers do not rescale it. "adamw" defaults to 1e-4.
+    clip_norm: clip the gradient to this global L2 norm first (None: no clipping).
+  """
+  if name not in OPTIMIZERS:
+    raise ValueError(f"Unknown optimizer {name!r}; choose from {sorted(OPTIMIZERS)}.")
+  if name == "adamw" and not weight_decay:
+    weight_decay = ADAMW_DEFAULT_WEIGHT_DECAY
+  parts = [optax.clip_by_global_norm(clip_norm)] if clip_norm else []
+  parts.append(OPTIMIZERS[name]())
+  if weight_decay:
+    parts.append(optax.add_decayed_weights(weight_decay))
+  lr = make_schedule(schedule, learning_rate, num_steps=num_steps, warmup_steps=warmup_steps)
+  parts.append(optax.scale_by_learning_rate(lr))
+  return optax.chain(*parts)
+
+
+def create_train_state(model: nn.Module, key: PRNGKey, batch: Batch,
+                       tx: optax.GradientTransformation) -> TrainState:
+  """Initialises `model` on `batch` (inputs [B, T, D] or [B, T], lengths [B]) at step 0."""
+  params_key, dropout_key = jax.random.split(key)
+  variables = model.init({"params": params_key, "dropout": dropout_key},
+                         jnp.asarray(batch["inputs"]), jnp.asarray(batch["lengths"]), train=False)
+  return TrainState.create(apply_fn=model.apply, params=variables["params"], tx=tx)
+
+
+def _weights(batch: Batch) -> Array:
+  """[B] row weights: the batch's `weights`, else ones."""
+  if "weights" in batch:
+    return batch["weights"]
+  return jnp.ones(batch["lengths"].shape, jnp.float32)
+
+
+def train_step(state: TrainState, batch: Batch, key: PRNGKey, *,
+               loss: str = "softmax_cross_entropy",
+               l2: float = 0.0) -> tuple[TrainState, dict[str, Array]]:
+  """One optimizer step on mean(loss) + l2 * sum ||w||^2 / 2.
+
+  Args:
+    state: the train state (donated by the loop).
+    batch: inputs [B, T, D] (or tokens [B, T]), lengths [B], labels [B] (or [B, C]), optional
+      weights [B].
+    key: the run's dropout key; this step uses fold_in(key, state.step), so a resumed run
+      draws the same masks.
+    loss: a name in metrics.LOSSES.
+    l2: the seed-000 L2 coefficient over all parameters (0 turns it off).
+
+  Returns:
+    (new state, metrics.batch_sums of the batch before the update, plus "l2": penalty * count).
+  """
+  step_key = jax.random.fold_in(key, state.step)
+  weights = _weights(batch)
+
+  def loss_fn(params):
+    logits = state.apply_fn({"params": params}, batch["inputs"], batch["lengths"],
+                            train=True, rngs={"dropout": step_key})     # [B, C]
+    per_example = metrics.LOSSES[loss](logits, batch["labels"])        # [B]
+    data_loss = jnp.sum(per_example * weights) / jnp.sum(weights)
+    penalty = metrics.l2_penalty(params, l2)
+    return data_loss + penalty, (logits, penalty)
+
+  (_, (logits, penalty)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  state = state.apply_gradients(grads=grads)
+  sums = metrics.batch_sums(logits, batch["labels"], weights, loss=loss, confusion=False)
+  sums["l2"] = penalty * sums["count"]
+  return state, sums
+
+
+def eval_step(state: TrainState, batch: Batch, *,
+              loss: str = "softmax_cross_entropy") -> dict[str, Array]:
+  """metrics.batch_sums of one eval batch (train=False; rows with weights 0 do not count)."""
+  logits = state.apply_fn({"params": state.params}, batch["inputs"], batch["lengths"],
+                          train=False)                                  # [B, C]
+  return metrics.batch_sums(logits, batch["labels"], _weights(batch), loss=loss)

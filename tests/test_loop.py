@@ -1,0 +1,165 @@
+"""The driver: files in the workdir, resume after a kill, data parallelism, batch checks."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from unittest import mock
+
+import jax
+import numpy as np
+from absl import flags
+from absl.testing import absltest, parameterized
+
+from rnnjax import loop
+from rnnjax.data import common
+from test_train import TinyClassifier
+
+T, D, C = 7, 5, 3
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = loop.TrainConfig(learning_rate=0.05, l2=1e-3, batch_size=8, num_steps=6, eval_every=3,
+                          checkpoint_every=2, eval_batch_size=4)
+
+
+def tiny_data(seed: int = 0) -> common.DataSpec:
+  """32 train / 10 test rows, labels from the sign of two channel means, lengths 1..T."""
+  rng = np.random.default_rng(seed)
+
+  def split(n):
+    x = rng.normal(size=(n, T, D)).astype(np.float32)
+    y = (x[:, :, 0].mean(1) > 0).astype(np.int32) + (x[:, :, 1].mean(1) > 0)
+    return common.Split(x, y.astype(np.int32), rng.integers(1, T + 1, n).astype(np.int32))
+  return common.DataSpec(train=split(32), test=split(10), num_classes=C, feature_dim=D,
+                         class_names=("low", "mid", "high"))
+
+
+def _tempdir(test: absltest.TestCase) -> str:
+  """A fresh folder removed after the test (create_tempdir needs parsed absl flags)."""
+  path = tempfile.mkdtemp()
+  test.addCleanup(shutil.rmtree, path, ignore_errors=True)
+  return path
+
+
+def _leaves(state):
+  return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state.params))]
+
+
+class FitTest(parameterized.TestCase):
+
+  def test_writes_metrics_curves_checkpoints_and_seed_progress_lines(self):
+    workdir = _tempdir(self)
+    with self.assertLogs("absl", level="INFO") as logs:
+      result = loop.fit(TinyClassifier(dropout=0.1), tiny_data(), CONFIG, workdir)
+    progress = [r.getMessage() for r in logs.records if r.getMessage().startswith("step ")]
+    self.assertLen(progress, 2)
+    self.assertRegex(progress[-1], r"^step 0006 : loss is \d{3}\.\d\d, accuracy on training set "
+                     r"\d+\.\d %, accuracy on test set \d+\.\d\d % \(.* steps/s, ETA .*\)$")
+    with open(os.path.join(workdir, loop.METRICS_FILE)) as f:
+      lines = [json.loads(line) for line in f]
+    self.assertEqual(lines[0]["hparams"]["optimizer"], "adam")
+    self.assertEqual(lines[0]["hparams"]["hidden_size"], 8)
+    self.assertEqual([r["step"] for r in lines[1:]], [3, 6])
+    for key in ("train/objective", "train/accuracy", "eval/accuracy", "steps_per_sec"):
+      self.assertIn(key, lines[-1])
+    self.assertAlmostEqual(lines[-1]["eval/accuracy"], result.eval["accuracy"], places=6)
+    self.assertTrue(os.path.getsize(os.path.join(workdir, loop.CURVES_FILE)) > 1000)
+    self.assertCountEqual(os.listdir(os.path.join(workdir, "checkpoints")), ["4", "6"])
+    self.assertEqual(np.asarray(result.eval["confusion"]).sum(), 10)
+
+  def test_resume_after_kill_matches_uninterrupted_run(self):
+    model, data = TinyClassifier(dropout=0.3), tiny_data()
+    reference = loop.fit(model, data, CONFIG, _tempdir(self))
+    workdir = _tempdir(self)
+    real_batch = common.train_batch
+
+    def killed_at_step_3(split, step, batch_size, seed):
+      if step == 3:
+        raise KeyboardInterrupt("simulated kill")
+      return real_batch(split, step, batch_size, seed)
+
+    with mock.patch.object(common, "train_batch", killed_at_step_3):
+      with self.assertRaises(KeyboardInterrupt):
+        loop.fit(model, data, CONFIG, workdir)                 # last checkpoint: step 2
+    with mock.patch.object(common, "train_batch", side_effect=real_batch) as spy:
+      resumed = loop.fit(model, data, CONFIG, workdir)          # restores step 2
+    self.assertEqual([c.args[1] for c in spy.call_args_list], [0, 2, 3, 4, 5])  # 0: init sample
+    self.assertEqual(int(resumed.state.step), CONFIG.num_steps)
+    for a, b in zip(_leaves(resumed.state), _leaves(reference.state)):
+      np.testing.assert_array_equal(a, b)
+    self.assertEqual([r["step"] for r in resumed.history], [3, 6])
+    again = loop.fit(model, data, CONFIG, workdir)              # finished: nothing to train
+    self.assertEqual(again.history, [])
+    with open(os.path.join(workdir, loop.METRICS_FILE)) as f:
+      self.assertEqual(sum("hparams" in line for line in f), 1)
+
+  def test_batch_that_does_not_divide_by_devices_is_an_error(self):
+    self.assertEqual(jax.device_count(), 2)                    # tests/conftest.py
+    config = loop.TrainConfig(batch_size=7, num_steps=1)
+    with self.assertRaisesRegex(ValueError, r"batch_size=7 does not divide by the 2 devices"):
+      loop.fit(TinyClassifier(), tiny_data(), config, _tempdir(self))
+
+  def test_shard_batch_splits_rows_over_devices(self):
+    mesh = loop.make_mesh()
+    batch = common.train_batch(tiny_data().train, 0, 8, seed=0)
+    sharded = loop.shard_batch(batch, mesh)
+    shards = sharded["inputs"].addressable_shards
+    self.assertLen(shards, 2)
+    self.assertEqual(shards[0].data.shape, (4, T, D))
+    np.testing.assert_array_equal(np.asarray(sharded["labels"]), batch["labels"])
+
+  def test_eval_batch_size_is_rounded_to_the_devices(self):
+    config = loop.TrainConfig(batch_size=8, num_steps=1, eval_every=1, eval_batch_size=3)
+    result = loop.fit(TinyClassifier(), tiny_data(), config, _tempdir(self))
+    self.assertEqual(np.asarray(result.eval["confusion"]).sum(), 10)
+
+
+_MULTI_DEVICE_SCRIPT = textwrap.dedent("""
+    import json, sys, tempfile
+    import jax, numpy as np
+    from rnnjax import loop
+    from test_loop import CONFIG, TinyClassifier, tiny_data
+    model, data = TinyClassifier(dropout=0.2), tiny_data()
+    runs = [loop.fit(model, data, CONFIG, tempfile.mkdtemp(), devices=devices)
+            for devices in (jax.devices(), jax.devices()[:1])]
+    leaves = [jax.tree.leaves(jax.device_get(r.state.params)) for r in runs]
+    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(*leaves))
+    print(json.dumps({"devices": jax.device_count(), "max_abs_diff": diff,
+                      "accuracy": [r.eval["accuracy"] for r in runs]}))
+""")
+
+
+class MultiDeviceTest(absltest.TestCase):
+
+  def test_four_devices_give_the_one_device_parameters(self):
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+           "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "tests")])}
+    done = subprocess.run([sys.executable, "-c", _MULTI_DEVICE_SCRIPT], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    self.assertEqual(done.returncode, 0, done.stderr[-3000:])
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    self.assertEqual(report["devices"], 4)
+    self.assertLess(report["max_abs_diff"], 1e-5)
+    self.assertEqual(report["accuracy"][0], report["accuracy"][1])
+
+
+class ConfigTest(absltest.TestCase):
+
+  def test_from_flags_takes_same_named_flags_and_overrides(self):
+    values = flags.FlagValues()
+    flags.DEFINE_float("learning_rate", 0.5, "", flag_values=values)
+    flags.DEFINE_integer("batch_size", 10, "", flag_values=values)
+    flags.DEFINE_string("model", "lstm", "", flag_values=values)     # not a config field
+    values(["prog"])
+    config = loop.TrainConfig.from_flags(values, batch_size=20)
+    self.assertEqual((config.learning_rate, config.batch_size, config.optimizer),
+                     (0.5, 20, "adam"))
+
+  def test_default_workdir_is_one_folder_per_task_and_model(self):
+    self.assertEqual(loop.default_workdir("har", "bilstm"), os.path.join("runs", "har", "bilstm"))
+
+
+if __name__ == "__main__":
+  absltest.main()
