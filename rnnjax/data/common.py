@@ -140,3 +140,25 @@ def download(url: str, dest: str, expected_sha256: str | None, *, what: str, fla
                      "The download is corrupt or the file has changed upstream.")
   os.replace(tmp.name, dest)
   return dest
+
+
+def tfds_examples(name: str, split: str, data_dir: str | None = None, *,
+                  download: bool = True) -> list[dict]:
+  """All examples of TFDS `name`/`split` as numpy dicts, read through `tfds.data_source`
+  (array_record files, no TensorFlow). `data_dir` is a TFDS data dir (None: TFDS's default).
+
+  Raises DataNotFoundError, naming --data_dir, when the data set is not prepared there and
+  cannot be built (offline, or built in TFRecord format).
+  """
+  import tensorflow_datasets as tfds  # optional path: imported only when used
+  try:
+    source = tfds.data_source(name, split=split, data_dir=data_dir, download=download)
+  except (NotImplementedError, ImportError, OSError) as e:
+    raise DataNotFoundError(
+        f"TFDS data set {name!r} ({split}) is not prepared in array_record format under "
+        f"{data_dir or 'the TFDS default data dir'} ({type(e).__name__}: {e}). Run "
+        f"`tfds build {name} --file_format=array_record` online, or pass --data_dir=<a TFDS "
+        "data dir holding it>.") from e
+  # One at a time: the source that tfds.testing.mock_data substitutes has a broken batched
+  # __getitems__ (tfds 4.9.10).
+  return [source[i] for i in range(len(source))]

@@ -1,0 +1,250 @@
+"""Jena climate (MPI-BGC Beutenberg roof station, 10-minute records): forecast T 24 h ahead.
+
+Reads either CSV variant, plain or `.gz` / `.xz` / `.zip` compressed:
+  * the Keras file `jena_climate_2009_2016.csv`: "Date Time" column (`01.01.2009 00:10:00`) and
+    the 14 numeric columns of KERAS_FEATURES (420,551 rows);
+  * the station's later files, e.g. `weather_2020.csv`: an ISO `date` column
+    (`2020-01-01 00:10:00`), more columns, a Latin-1 header with mojibake in some units.
+Features are matched by the name before the unit, case-insensitively: "T", "t" and
+"T (degC)" all name the temperature column.
+
+Cleaning: values <= -9998.5 (the station's -9999 sentinel) become NaN and are filled by linear
+interpolation in time (over the timestamps when they never go backwards, else over the row
+index); NaNs before the first / after the last valid value take that value. A feature that is
+absent, or has no valid value at all, is an error.
+
+Splits and windows (the generator of seed 001, Chollet's book):
+  * rows [0, a) train, [a, b) validation, [b, R) test; (a, b) = (200000, 300000) for the
+    Keras file, else (R // 2, 3R // 4), i.e. 50% / 25% / 25%; or pass `split_rows`.
+  * every feature is normalised with the mean/std of the TRAINING rows only.
+  * a window ending at row i (exclusive) holds rows i - lookback, i - lookback + step, ...,
+    i - step ([lookback / step] steps) and its label is the normalised T at row i + delay.
+    Windows and labels stay inside their split; consecutive windows start `stride` rows apart
+    (Keras uses 1; the default 6 keeps one window per hour).
+  * inputs are read-only numpy stride-trick views of one [R, F] float32 array, so a split costs
+    no memory until batches index it (`inputs[index]` copies just those windows).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import glob
+import gzip
+import lzma
+import os
+import re
+import zipfile
+
+import numpy as np
+from absl import logging
+
+from rnnjax.data import common
+
+NAME = "jena_climate"
+KERAS_FILE = "jena_climate_2009_2016.csv"
+URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/jena_climate_2009_2016.csv.zip"
+KERAS_FEATURES = (
+    "p (mbar)", "T (degC)", "Tpot (K)", "Tdew (degC)", "rh (%)", "VPmax (mbar)",
+    "VPact (mbar)", "VPdef (mbar)", "sh (g/kg)", "H2OC (mmol/mol)", "rho (g/m**3)",
+    "wv (m/s)", "max. wv (m/s)", "wd (deg)")
+KERAS_SPLIT_ROWS = (200_000, 300_000)
+SENTINEL_MAX = -9998.5                            # -9999 / -9999.0 mark a missing value
+COMPRESSED = ("", ".zip", ".gz", ".xz")
+LAYOUT = (f"{KERAS_FILE}[.zip|.gz|.xz] (the Keras file), or one station CSV such as "
+          "weather_2020.csv[.gz|.xz] (then several: pass filename=)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+  """A parsed CSV. names: the K numeric column names; times [R] datetime64[s]; values [R, K]."""
+  names: tuple[str, ...]
+  times: np.ndarray
+  values: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class JenaData:
+  """Windows plus what is needed to read results in degrees C.
+
+  Attributes:
+    spec: DataSpec; inputs [N, T, F] float32 views, labels [N] float32 (normalised T),
+      num_classes=0 (regression), feature_dim=F.
+    feature_names: the F selected columns, as named in the file.
+    mean, std: [F] training-row statistics used to normalise.
+    target_index: position of the target among the features.
+  """
+  spec: common.DataSpec
+  feature_names: tuple[str, ...]
+  mean: np.ndarray
+  std: np.ndarray
+  target_index: int
+
+  @property
+  def target_mean(self) -> float:
+    return float(self.mean[self.target_index])
+
+  @property
+  def target_std(self) -> float:
+    return float(self.std[self.target_index])
+
+  def to_degrees(self, mae: float) -> float:
+    """A normalised MAE in degrees C."""
+    return float(mae) * self.target_std
+
+  def naive_mae(self, split: str = "validation") -> float:
+    """Normalised MAE of the naive forecast: T at the window's last step (Chollet's baseline)."""
+    data = getattr(self.spec, split)
+    return float(np.mean(np.abs(data.inputs[:, -1, self.target_index] - data.labels)))
+
+
+def feature_key(name: str) -> str:
+  """The name before the unit, lowercased: 'T (degC)' -> 't', 'max. wv (m/s)' -> 'max. wv'."""
+  return name.split("(")[0].strip().lower()
+
+
+def _open_text(path: str) -> str:
+  if path.endswith(".zip"):
+    with zipfile.ZipFile(path) as z:
+      members = [m for m in z.namelist() if m.endswith(".csv")]
+      if len(members) != 1:
+        raise ValueError(f"{path} should hold one .csv file, found {members}.")
+      raw = z.read(members[0])
+  else:
+    opener = {".gz": gzip.open, ".xz": lzma.open}.get(os.path.splitext(path)[1], open)
+    with opener(path, "rb") as f:
+      raw = f.read()
+  return raw.decode("latin-1")                    # the station's headers are Latin-1
+
+
+def _parse_times(dates: list[str], path: str) -> np.ndarray:
+  if dates and re.fullmatch(r"\d\d\.\d\d\.\d{4} .*", dates[0]):   # 01.01.2009 00:10:00
+    dates = [f"{d[6:10]}-{d[3:5]}-{d[:2]}T{d[11:]}" for d in dates]
+  try:
+    return np.array(dates, "datetime64[s]")
+  except ValueError as e:
+    raise ValueError(f"{path}: unreadable dates in the first column ({e}).") from e
+
+
+def read_csv(path: str, *, fill: bool = True) -> Table:
+  """Parses a Jena CSV (either variant); with `fill`, sentinels are interpolated away."""
+  try:
+    lines = [line for line in _open_text(path).splitlines() if line.strip()]
+  except (EOFError, OSError, lzma.LZMAError, zipfile.BadZipFile) as e:
+    raise ValueError(f"{path} could not be read ({e}): truncated or corrupt?") from e
+  header = [h.strip().strip('"') for h in lines[0].split(",")] if lines else []
+  if len(header) < 2 or len(lines) < 2:
+    raise ValueError(f"{path} is not a Jena CSV: expected a header 'Date Time|date,<columns>' "
+                     "and data rows.")
+  try:
+    values = np.loadtxt(lines[1:], delimiter=",", quotechar='"', dtype=np.float64,
+                        usecols=range(1, len(header)), ndmin=2)       # [R, K]
+  except ValueError as e:
+    raise ValueError(f"{path}: malformed data rows ({e}).") from e
+  values[values <= SENTINEL_MAX] = np.nan
+  times = _parse_times([line.split(",", 1)[0].strip('"') for line in lines[1:]], path)
+  table = Table(tuple(header[1:]), times, values)
+  return fill_missing(table) if fill else table
+
+
+def fill_missing(table: Table) -> Table:
+  """Linear interpolation of NaNs in time (row index if time goes backwards)."""
+  x = table.times.astype(np.int64)
+  if np.any(np.diff(x) < 0):
+    logging.warning("Jena timestamps go backwards; interpolating over the row index.")
+    x = np.arange(len(x))
+  values = table.values.copy()
+  for c, name in enumerate(table.names):
+    bad = np.isnan(values[:, c])
+    if bad.all():
+      raise ValueError(f"Column {name!r} has no valid value (all missing / -9999).")
+    if bad.any():
+      values[bad, c] = np.interp(x[bad], x[~bad], values[~bad, c])
+  return dataclasses.replace(table, values=values)
+
+
+def select(names: tuple[str, ...], wanted: tuple[str, ...]) -> list[int]:
+  """Column indices of `wanted` features, matched by `feature_key`."""
+  keys = [feature_key(n) for n in names]
+  missing = [w for w in wanted if feature_key(w) not in keys]
+  if missing:
+    raise ValueError(f"Features {missing} are not in the file; it has {list(names)}.")
+  return [keys.index(feature_key(w)) for w in wanted]
+
+
+def windows(data: np.ndarray, start: int, end: int, *, lookback: int, step: int, delay: int,
+            stride: int, target_index: int) -> common.Split:
+  """Windows of rows [start, end) of data [R, F] (see the module docstring) as views."""
+  first = lookback + delay                        # offset of the first label inside the split
+  n = (end - start - 1 - first) // stride + 1
+  if n <= 0:
+    raise ValueError(f"Split rows [{start}, {end}) are too few for lookback={lookback} + "
+                     f"delay={delay}.")
+  segment = data[start:end]                       # [R_s, F]
+  view = np.lib.stride_tricks.sliding_window_view(segment, lookback, axis=0)  # [W, F, lookback]
+  inputs = view[:n * stride:stride, :, ::step].transpose(0, 2, 1)            # [N, T, F]
+  labels = segment[first:first + n * stride:stride, target_index].copy()      # [N]
+  return common.Split(inputs, labels, common.full_lengths(n, inputs.shape[1]))
+
+
+def find_file(root: str, filename: str | None) -> str:
+  """The CSV to read in `root` (see LAYOUT), downloading the Keras file if there is none."""
+  if filename:
+    path = os.path.join(root, filename)
+    if not os.path.exists(path):
+      raise common.DataNotFoundError(f"{path} does not exist; pass --data_dir=<folder holding "
+                                     f"{filename}>.")
+    return path
+  for suffix in COMPRESSED:
+    if os.path.exists(path := os.path.join(root, KERAS_FILE + suffix)):
+      return path
+  found = sorted(p for s in COMPRESSED for p in glob.glob(os.path.join(root, "*.csv" + s)))
+  if len(found) > 1:
+    raise ValueError(f"Several CSV files in {root}: {found}; pass filename=.")
+  if found:
+    return found[0]
+  try:
+    return common.download(URL, os.path.join(root, KERAS_FILE + ".zip"), None,
+                           what="The Jena climate CSV", flag="--data_dir")
+  except common.DataNotFoundError as e:
+    raise common.DataNotFoundError(f"{e}\nExpected in {root}: {LAYOUT}.") from e
+
+
+def load(data_dir: str | None = None, *, filename: str | None = None,
+         features: tuple[str, ...] = KERAS_FEATURES, target: str = "T (degC)",
+         lookback: int = 1440, step: int = 6, delay: int = 144, stride: int = 6,
+         split_rows: tuple[int, int] | None = None) -> JenaData:
+  """Jena climate windows from the CSV in `common.data_dir(data_dir, "jena_climate")`.
+
+  Args:
+    data_dir: folder holding the CSV (the `--data_dir` flag); filename: which CSV in it.
+    features: F column names (or names without unit); target must be one of them.
+    lookback, step, delay: rows of history, sampling period and forecast horizon (10-min rows).
+    stride: rows between the starts of consecutive windows.
+    split_rows: (train_end, val_end) row boundaries; default in the module docstring.
+
+  Returns:
+    JenaData: spec with train/validation/test windows [N, lookback/step, F] float32.
+  """
+  path = find_file(common.data_dir(data_dir, NAME), filename)
+  table = read_csv(path, fill=False)
+  columns = select(table.names, tuple(features))
+  if feature_key(target) not in [feature_key(f) for f in features]:
+    raise ValueError(f"target {target!r} must be one of the features {list(features)}.")
+  target_index = [feature_key(f) for f in features].index(feature_key(target))
+  table = fill_missing(Table(tuple(table.names[c] for c in columns), table.times,
+                             table.values[:, columns]))          # only the selected columns
+  rows = len(table.values)
+  if split_rows is None:
+    keras = os.path.basename(path).startswith(KERAS_FILE) and rows > KERAS_SPLIT_ROWS[1]
+    split_rows = KERAS_SPLIT_ROWS if keras else (rows // 2, 3 * rows // 4)
+  a, b = split_rows
+  if not 0 < a < b < rows:
+    raise ValueError(f"split_rows={split_rows} must satisfy 0 < train_end < val_end < {rows}.")
+  mean, std = table.values[:a].mean(axis=0), table.values[:a].std(axis=0)   # [F] each
+  std = np.where(std > 0, std, 1.0)               # a constant training column stays 0
+  data = ((table.values - mean) / std).astype(np.float32)                   # [R, F]
+  make = functools.partial(windows, data, lookback=lookback, step=step, delay=delay,
+                           stride=stride, target_index=target_index)
+  spec = common.DataSpec(train=make(0, a), validation=make(a, b), test=make(b, rows),
+                         num_classes=0, feature_dim=len(columns))
+  return JenaData(spec, table.names, mean, std, target_index)
