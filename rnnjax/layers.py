@@ -100,18 +100,19 @@ class Recurrent(nn.Module):
   def __call__(self, xs: Array, seq_lengths: Array | None = None, initial_state: Any = None, *,
                train: bool = False):
     lengths = check_inputs(xs, seq_lengths, self.time_major)            # [B]
+    cell = _own(self.cell, self)
     xs_tm = xs if self.time_major else jnp.swapaxes(xs, 0, 1)            # [T, B, D]
     time, batch = xs_tm.shape[:2]
-    gx = self.cell.project_inputs(xs_tm)                                # [T, B, G*H]
+    gx = cell.project_inputs(xs_tm)                                # [T, B, G*H]
     if self.reverse:
       gx = reverse_padded(gx, lengths, time_axis=0)
     valid = jnp.arange(time)[:, None] < lengths[None, :]                # [T, B]
-    state0 = self.cell.initial_state(batch)
+    state0 = cell.initial_state(batch)
     if initial_state is not None:
       state0 = _check_state(initial_state, state0, "initial_state")
     h_mask = self._recurrent_mask(state0, train)
     final, ys = time_loop.run(
-        self.cell, self.cell.weights(), gx, state0, valid, h_mask=h_mask,
+        cell, cell.weights(), gx, state0, valid, h_mask=h_mask,
         implementation=self.implementation, unroll=self.unroll,
         remat_chunk=(self.remat_chunk or time_loop.default_chunk(time)) if self.remat else 0)
     ys = jnp.swapaxes(ys, 0, 1)                                         # [B, T, H]
@@ -133,6 +134,13 @@ class Recurrent(nn.Module):
                       f"got state {type(state0).__name__}.")
     keep = jax.random.bernoulli(self.make_rng("dropout"), 1.0 - rate, state0.h.shape)
     return keep.astype(state0.h.dtype) / (1.0 - rate)                   # [B, H]
+
+
+def _own(cell: nn.Module, layer: nn.Module) -> nn.Module:
+  """The layer's own copy of its cell, named `cell`. A cell built inside another module's
+  compact method belongs to that module (Flax's rule; nn.RNN has it too); a clone makes the
+  parameters live under `<layer>/cell` wherever the cell was built."""
+  return cell if cell.parent is layer else cell.clone(parent=layer, name="cell")
 
 
 def _detach(cell: nn.Module) -> nn.Module:

@@ -195,13 +195,15 @@ def _restore(manager: ocp.CheckpointManager, state: train.TrainState) -> train.T
   return manager.restore(step, args=ocp.args.StandardRestore(abstract))
 
 
-def _hparams(model: nn.Module, data: common.DataSpec, config: TrainConfig) -> dict[str, Any]:
+def _hparams(model: nn.Module, data: common.DataSpec, config: TrainConfig,
+             extra: Mapping[str, Any] | None) -> dict[str, Any]:
+  """The model's scalar attributes, the config, data sizes, devices and `extra` (which wins)."""
+  scalars = (int, float, str, bool, type(None))
   fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
-            if f.name not in ("parent", "name") and isinstance(getattr(model, f.name),
-                                                                (int, float, str, bool, type(None)))}
+            if f.name not in ("parent", "name") and isinstance(getattr(model, f.name), scalars)}
   return {"model": type(model).__name__, **fields, **dataclasses.asdict(config),
           "num_classes": data.num_classes, "train_size": len(data.train),
-          "test_size": len(data.test), "devices": jax.device_count()}
+          "test_size": len(data.test), "devices": jax.device_count(), **(extra or {})}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,8 +220,12 @@ class _Run:
 
 
 def fit(model: nn.Module, data: common.DataSpec, config: TrainConfig, workdir: str, *,
-        devices: Sequence[jax.Device] | None = None) -> Result:
+        devices: Sequence[jax.Device] | None = None,
+        hparams: Mapping[str, Any] | None = None) -> Result:
   """Trains `model` on data.train for config.num_steps, resuming from workdir's checkpoints.
+
+  `devices` limits the data-parallel mesh (default: all); `hparams` adds to the hyperparameters
+  written once at the top of workdir/metrics.jsonl (e.g. the preset name and hidden size).
 
   Logs a progress line and appends a metrics record every eval_every steps and at the end,
   saves checkpoints (max 2 kept) every checkpoint_every steps and at the end, and draws the
@@ -245,7 +251,7 @@ def fit(model: nn.Module, data: common.DataSpec, config: TrainConfig, workdir: s
              evaluate_test=functools.partial(evaluate, eval_fn, split=data.test,
                                              batch_size=eval_batch_size, mesh=mesh),
              manager=_checkpoint_manager(workdir),
-             writer=MetricsWriter(workdir, _hparams(model, data, config)),
+             writer=MetricsWriter(workdir, _hparams(model, data, config, hparams)),
              dropout_key=jax.device_put(dropout_key, replicated))
   try:
     state, history = _train(run, _restore(run.manager, state))

@@ -29,6 +29,12 @@ class HiddenState(NamedTuple):
   h: Array
 
 
+def expand(v: Array, like: Array) -> Array:
+  """v [K] -> [1, ..., 1, K] of like's rank (explicit broadcasting: rnnjax runs under
+  jax_numpy_rank_promotion="raise")."""
+  return v.reshape((1,) * (like.ndim - v.ndim) + v.shape)
+
+
 def kernel_init(name: str):
   if name not in KERNEL_INITS:
     raise ValueError(f"kernel_init must be one of {sorted(KERNEL_INITS)}; got {name!r}.")
@@ -39,11 +45,12 @@ def gate_layer_norm(x: Array, scale: Array, num_gates: int) -> Array:
   """Normalises each gate's H slice of x [..., G*H] to zero mean, unit variance; then * scale."""
   shape = x.shape
   xg = x.reshape(shape[:-1] + (num_gates, shape[-1] // num_gates))   # [..., G, H]
-  xg = xg.astype(jnp.float32)
+  xg = xg.astype(jnp.promote_types(x.dtype, jnp.float32))          # bf16 -> f32, f64 stays
   mean = xg.mean(-1, keepdims=True)
   var = jnp.square(xg - mean).mean(-1, keepdims=True)
   xg = (xg - mean) * jax.lax.rsqrt(var + LAYER_NORM_EPS)
-  return (xg.reshape(shape) * scale).astype(x.dtype)                # [..., G*H]
+  xs = xg.reshape(shape)
+  return (xs * expand(scale, xs)).astype(x.dtype)                    # [..., G*H]
 
 
 def check_features(kernel: Array, xs: Array, cell_name: str) -> None:
@@ -72,14 +79,15 @@ class InputProjection(nn.Module):
   @nn.compact
   def __call__(self, xs: Array) -> Array:
     d = xs.shape[-1]
+    if self.has_variable("params", "kernel"):
+      check_features(self.get_variable("params", "kernel"), xs, "This cell")
     kernel = self.param("kernel", kernel_init(self.kernel_init), (d, self.features),
                         self.param_dtype)
     bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype)
-    check_features(kernel, xs, "The input projection")
     dtype = self.dtype or jnp.result_type(xs.dtype, self.param_dtype)
     gx = jnp.dot(xs.astype(dtype), kernel.astype(dtype))               # [..., G*H]
     if self.layer_norm:
       scale = self.param("norm_scale", nn.initializers.ones_init(), (self.features,),
                          self.param_dtype)
       gx = gate_layer_norm(gx, scale.astype(dtype), self.num_gates)
-    return gx + bias.astype(dtype)
+    return gx + expand(bias.astype(dtype), gx)

@@ -7,7 +7,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.base import HiddenState, InputProjection, gate_layer_norm
+from rnnjax.cells.base import HiddenState, InputProjection, expand, gate_layer_norm
 from rnnjax.typing import Array
 
 
@@ -104,7 +104,8 @@ def gru_step(w: GRUWeights, state: HiddenState, gx_t: Array) -> tuple[HiddenStat
   gx_r, gx_z, gx_n = jnp.split(gx_t, 3, axis=-1)                     # each [B, H]
   scale = w.recurrent_norm_scale
   if w.b_hh is not None:                                             # reset after
-    a = _norm(h_prev @ w.w_hh.astype(dtype), scale, 3) + w.b_hh.astype(dtype)  # [B, 3H]
+    a = _norm(h_prev @ w.w_hh.astype(dtype), scale, 3)                # [B, 3H]
+    a = a + expand(w.b_hh.astype(dtype), a)
     a_r, a_z, a_n = jnp.split(a, 3, axis=-1)
     r, z = jax.nn.sigmoid(gx_r + a_r), jax.nn.sigmoid(gx_z + a_z)
     n = jnp.tanh(gx_n + r * a_n)

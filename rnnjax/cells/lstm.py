@@ -7,7 +7,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.base import InputProjection, gate_layer_norm
+from rnnjax.cells.base import InputProjection, expand, gate_layer_norm
 from rnnjax.typing import Array
 
 
@@ -128,15 +128,15 @@ def lstm_step(w: LSTMWeights, state: LSTMState, gx_t: Array) -> tuple[LSTMState,
   i, f, g, o = jnp.split(gx_t + z, 4, axis=-1)                       # each [B, H]
   c_prev = state.c.astype(dtype)
   if w.peepholes is not None:
-    i = i + w.peepholes[0] * c_prev
-    f = f + w.peepholes[1] * c_prev
+    i = i + expand(w.peepholes[0], c_prev) * c_prev
+    f = f + expand(w.peepholes[1], c_prev) * c_prev
   c = jax.nn.sigmoid(f) * c_prev + jax.nn.sigmoid(i) * jnp.tanh(g)   # [B, H]
   if w.peepholes is not None:
-    o = o + w.peepholes[2] * c
+    o = o + expand(w.peepholes[2], c) * c
   c_out = c
   if w.cell_norm is not None:
     scale, bias = w.cell_norm
-    c_out = gate_layer_norm(c, scale.astype(dtype), 1) + bias.astype(dtype)
+    c_out = gate_layer_norm(c, scale.astype(dtype), 1) + expand(bias.astype(dtype), c)
   h = jax.nn.sigmoid(o) * jnp.tanh(c_out)                            # [B, H]
   if w.projection is not None:
     h = h @ w.projection.astype(dtype)                               # [B, P]

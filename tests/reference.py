@@ -1,0 +1,101 @@
+"""Plain numpy transcriptions of the cell equations (float64), independent of rnnjax's code.
+
+Each `<cell>_reference(params, xs, lengths, h0=None)` runs every row on its own for exactly
+lengths[b] steps and returns (outputs [B, T, H] zero past each length, final state per row).
+params is the cell's Flax parameter dict as numpy arrays.
+"""
+import numpy as np
+
+
+def sigmoid(x):
+  return 1.0 / (1.0 + np.exp(-x))
+
+
+def layer_norm(x, scale, bias=0.0, eps=1e-5):
+  mean = x.mean(-1, keepdims=True)
+  var = ((x - mean) ** 2).mean(-1, keepdims=True)
+  return (x - mean) / np.sqrt(var + eps) * scale + bias
+
+
+def per_gate_norm(x, scale, gates):
+  """x [G*H], scale [G*H]: each gate's H slice normalised on its own."""
+  return np.concatenate([layer_norm(p, s) for p, s in zip(np.split(x, gates), np.split(scale, gates))])
+
+
+def input_term(p, x, gates):
+  z = x @ p["input"]["kernel"]
+  if "norm_scale" in p["input"]:
+    z = per_gate_norm(z, p["input"]["norm_scale"], gates)
+  return z + p["input"]["bias"]
+
+
+def simple_step(p, x, state, activation="tanh"):
+  (h,) = state
+  pre = input_term(p, x, 1) + h @ p["recurrent_kernel"]
+  h = np.tanh(pre) if activation == "tanh" else np.maximum(pre, 0.0)
+  return (h,), h
+
+
+def lstm_step(p, x, state):
+  h, c = state
+  rec = h @ p["recurrent_kernel"]
+  if "recurrent_norm_scale" in p:
+    rec = per_gate_norm(rec, p["recurrent_norm_scale"], 4)
+  i, f, g, o = np.split(input_term(p, x, 4) + rec, 4)
+  if "peepholes" in p:
+    i = i + p["peepholes"][0] * c
+    f = f + p["peepholes"][1] * c
+  c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+  if "peepholes" in p:
+    o = o + p["peepholes"][2] * c
+  c_out = layer_norm(c, p["cell_norm_scale"], p["cell_norm_bias"]) if "cell_norm_scale" in p else c
+  h = sigmoid(o) * np.tanh(c_out)
+  if "projection_kernel" in p:
+    h = h @ p["projection_kernel"]
+  return (h, c), h
+
+
+def gru_step(p, x, state):
+  (h,) = state
+  hid = h.shape[-1]
+  xr, xz, xn = np.split(input_term(p, x, 3), 3)
+  u = p["recurrent_kernel"]
+  scale = p.get("recurrent_norm_scale")
+  if "recurrent_bias" in p:                       # reset after
+    a = h @ u
+    if scale is not None:
+      a = per_gate_norm(a, scale, 3)
+    ar, az, an = np.split(a + p["recurrent_bias"], 3)
+    r, z = sigmoid(xr + ar), sigmoid(xz + az)
+    n = np.tanh(xn + r * an)
+  else:                                           # reset before
+    a = h @ u[:, :2 * hid]
+    if scale is not None:
+      a = per_gate_norm(a, scale[:2 * hid], 2)
+    ar, az = np.split(a, 2)
+    r, z = sigmoid(xr + ar), sigmoid(xz + az)
+    an = (r * h) @ u[:, 2 * hid:]
+    if scale is not None:
+      an = layer_norm(an, scale[2 * hid:])
+    n = np.tanh(xn + an)
+  h = (1 - z) * n + z * h
+  return (h,), h
+
+
+def run(step, params, xs, lengths, state0, reverse=False):
+  """Runs each row b alone over its first lengths[b] steps (reversed if asked)."""
+  batch, time = xs.shape[:2]
+  outputs, finals = None, []
+  for b in range(batch):
+    state = tuple(s[b] for s in state0)
+    steps = list(range(lengths[b]))
+    for t in (reversed(steps) if reverse else steps):
+      state, y = step(params, xs[b, t], state)
+      if outputs is None:
+        outputs = np.zeros((batch, time, y.shape[-1]))
+      outputs[b, t] = y
+    finals.append(state)
+  if outputs is None:
+    outputs = np.zeros((batch, time, state0[0].shape[-1]))
+  final = tuple(np.stack([f[i] for f in finals]) for i in range(len(state0)))
+  return outputs, final
