@@ -1,0 +1,63 @@
+r"""Human activity recognition on UCI HAR: 9 inertial channels x 128 steps, 6 activities (seed 000).
+
+  python experiments/har.py --model=bilstm
+  python experiments/har.py --model=gru --optimizer=adagrad --learning_rate=0.05 --num_steps=500
+  python experiments/har_grid.py            # seed 000's results figure (see that file)
+
+Data: the original "UCI HAR Dataset" layout under --data_dir (default $RNNJAX_DATA_DIR/uci_har or
+~/.cache/rnnjax/uci_har). Runs resume from the newest checkpoint in --workdir (default
+runs/har/<model>); delete the folder to start over. Multi-host: --distributed (see
+rnnjax.loop.init_distributed).
+
+Expected results: filled in below once measured.
+"""
+from absl import app, flags
+
+from rnnjax import loop, models, train
+from rnnjax.data import uci_har
+
+_MODEL = flags.DEFINE_enum("model", "lstm", models.MODELS, "Model preset (rnnjax.models).")
+_HIDDEN = flags.DEFINE_integer("hidden_size", 32, "Units per recurrent layer.")
+_LAYERS = flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
+_DROPOUT = flags.DEFINE_float("dropout", 0.0, "Dropout between layers and before the classifier.")
+_STANDARDIZE = flags.DEFINE_bool("standardize", False, "Scale channels by train mean / std.")
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder holding 'UCI HAR Dataset' (or a zip).")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Metrics, curves, checkpoints; default runs/har/<model>.")
+_DISTRIBUTED = flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() first.")
+flags.DEFINE_enum("optimizer", "adam", sorted(train.OPTIMIZERS), "Optimizer (rnnjax.train).")
+flags.DEFINE_float("learning_rate", 1e-3, "Peak learning rate.")
+flags.DEFINE_enum("schedule", "constant", train.SCHEDULES, "Learning-rate schedule.")
+flags.DEFINE_integer("warmup_steps", 0, "Linear warm-up steps of warmup_cosine.")
+flags.DEFINE_float("l2", 1e-3, "lambda of lambda * sum ||w||^2 / 2 over all weights (seed 000).")
+flags.DEFINE_float("weight_decay", 0.0, "Decoupled weight decay (adamw: 1e-4 when 0).")
+flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; 0: off.")
+flags.DEFINE_integer("batch_size", 100, "Training batch size (a multiple of the device count).")
+flags.DEFINE_integer("num_steps", 5000, "Training steps.")
+flags.DEFINE_integer("eval_every", 500, "Steps between progress lines, test evaluations, checkpoints.")
+flags.DEFINE_integer("seed", 0, "Seed of the initialisation, dropout and data order.")
+
+
+def load_data():
+  """The data set the flags ask for (after jax.distributed.initialize() when asked for)."""
+  loop.init_distributed(_DISTRIBUTED.value)
+  return uci_har.load(_DATA_DIR.value, standardize=_STANDARDIZE.value)
+
+
+def build_model(name: str, hidden_size: int):
+  return models.build(name, num_classes=uci_har.NUM_CLASSES, hidden_size=hidden_size,
+                      num_layers=_LAYERS.value, dropout=_DROPOUT.value)
+
+
+def main(argv):
+  del argv
+  data = load_data()
+  result = loop.fit(build_model(_MODEL.value, _HIDDEN.value), data,
+                    loop.TrainConfig.from_flags(flags.FLAGS),
+                    _WORKDIR.value or loop.default_workdir("har", _MODEL.value),
+                    hparams={"preset": _MODEL.value, "hidden_size": _HIDDEN.value,
+                             "num_layers": _LAYERS.value, "standardize": _STANDARDIZE.value})
+  loop.log_report(result, data.class_names)
+
+
+if __name__ == "__main__":
+  app.run(main)
