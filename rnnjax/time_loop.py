@@ -16,6 +16,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from rnnjax import cells, fast
 from rnnjax.typing import Array
 
 IMPLEMENTATIONS = ("auto", "scan", "loop")
@@ -94,7 +95,27 @@ def run(cell, weights: Any, gx: Array, state0: Any, valid: Array, *, h_mask: Arr
   return _scan(body, state0, gx, valid, unroll, remat_chunk)
 
 
+def _fast_lstm(w, gx, state0, valid, h_mask):
+  hs, (h, c) = fast.lstm_recurrence(gx, w.w_hh, state0.h, state0.c, valid, h_mask)
+  return cells.LSTMState(h=h.astype(state0.h.dtype), c=c.astype(state0.c.dtype)), hs
+
+
+def _fast_gru(w, gx, state0, valid, h_mask):
+  hs, h = fast.gru_recurrence(gx, w.w_hh, w.b_hh, state0.h, valid, h_mask)
+  return cells.HiddenState(h.astype(state0.h.dtype)), hs
+
+
 def _fast_path(cell, weights):
-  """The fused implementation for this cell configuration, or None."""
-  del cell, weights
+  """The fused implementation (`rnnjax.fast`) for this cell configuration, or None.
+
+  Covers the plain LSTM (no peepholes, projection or layer norm) and the reset-after GRU without
+  layer norm; other configurations run the scan.
+  """
+  step = cell.step_fn()
+  if step is cells.lstm_step and weights.peepholes is None and weights.projection is None \
+      and weights.recurrent_norm_scale is None and weights.cell_norm is None:
+    return _fast_lstm
+  if step is cells.gru_step and weights.b_hh is not None and weights.recurrent_norm_scale is None \
+      and hasattr(fast, "gru_recurrence"):  # TODO(perf): drop once fast.gru_recurrence lands
+    return _fast_gru
   return None
