@@ -1,0 +1,66 @@
+r"""MNIST read as a sequence: 28 rows of 28 pixels (seeds 002 and 003), or 784 single pixels.
+
+  python experiments/mnist.py --data_dir=<folder holding the four IDX files>
+  python experiments/mnist.py --model=rnn             # seed 002: 150-unit basic (tanh) cell
+  python experiments/mnist.py --model=gru
+  python experiments/mnist.py --model=bilstm
+  python experiments/mnist.py --pixels --epochs=2     # 784 steps of one pixel (slow on CPU)
+  python experiments/mnist.py --pixels --permute_seed=0   # one fixed permutation of the pixels
+
+Seed 003: rows into an LSTM of 128 units, its last output -> Dense(10), softmax cross-entropy,
+Adam 1e-3, batches of 100. Seed 002: the same with a 150-unit basic RNN cell. --hidden_size
+defaults to 150 for --model=rnn and 128 otherwise. The 60,000 training images are all trained
+on (no validation split: the seeds hold none out); the 10,000 test images are evaluated after
+every epoch and at the end (final accuracy, per-digit accuracy, confusion matrix).
+
+Data: train-images-idx3-ubyte[.gz] and the three other original IDX files in --data_dir
+(default $RNNJAX_DATA_DIR/mnist). Writes metrics.jsonl, curves.png and checkpoints to --workdir
+(default runs/mnist/<model>[_pixels|_permuted]); a run resumes from its newest checkpoint.
+
+Expected results: filled in below once measured.
+"""
+from absl import app, flags
+
+from rnnjax import epochs, loop, models, train
+from rnnjax.data import mnist
+
+_MODEL = flags.DEFINE_enum("model", "lstm", models.MODELS, "Model preset (rnnjax.models).")
+_HIDDEN = flags.DEFINE_integer("hidden_size", None, "Units; default 150 for rnn (seed 002), "
+                               "else 128 (seed 003).")
+_LAYERS = flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
+_DROPOUT = flags.DEFINE_float("dropout", 0.0, "Dropout between layers and before the classifier.")
+_PIXELS = flags.DEFINE_bool("pixels", False, "784 steps of one pixel instead of 28 rows of 28.")
+_PERMUTE = flags.DEFINE_integer("permute_seed", None, "With --pixels: reorder the 784 steps by "
+                                "one fixed permutation drawn from this seed (permuted MNIST).")
+_EPOCHS = flags.DEFINE_integer("epochs", 10, "Passes over the 60,000 training images.")
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder holding the four MNIST IDX files.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Metrics, curves, checkpoints; default "
+                               "runs/mnist/<model>[_pixels|_permuted].")
+flags.DEFINE_enum("optimizer", "adam", sorted(train.OPTIMIZERS), "Optimizer (rnnjax.train).")
+flags.DEFINE_float("learning_rate", 1e-3, "Peak learning rate (seeds: 1e-3).")
+flags.DEFINE_enum("schedule", "constant", train.SCHEDULES, "Learning-rate schedule.")
+flags.DEFINE_integer("warmup_steps", 0, "Linear warm-up steps of warmup_cosine.")
+flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; 0: off.")
+flags.DEFINE_integer("batch_size", 100, "Training batch size (seed 003: 100).")
+flags.DEFINE_integer("seed", 0, "Seed of the initialisation and data order.")
+
+
+def main(argv):
+  del argv
+  data = mnist.load(_DATA_DIR.value, pixels=_PIXELS.value or _PERMUTE.value is not None,
+                    permute_seed=_PERMUTE.value)
+  hidden = _HIDDEN.value or (150 if _MODEL.value == "rnn" else 128)
+  model = models.build(_MODEL.value, num_classes=10, hidden_size=hidden,
+                       num_layers=_LAYERS.value, dropout=_DROPOUT.value)
+  name = _MODEL.value + ("_permuted" if _PERMUTE.value is not None else
+                         "_pixels" if _PIXELS.value else "")
+  config = epochs.config(flags.FLAGS, epochs=_EPOCHS.value,
+                         steps_per_epoch=len(data.train) // flags.FLAGS.batch_size)
+  result = loop.fit(model, data, config, _WORKDIR.value or loop.default_workdir("mnist", name),
+                    hparams={"preset": _MODEL.value, "hidden_size": hidden,
+                             "pixels": data.feature_dim == 1, "permute_seed": _PERMUTE.value})
+  loop.log_report(result, mnist.CLASS_NAMES)
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,108 @@
+"""Two-step smoke runs of experiments/{mnist,imdb,jena}.py on tiny fixtures in the original
+formats that the test writes itself: gzipped IDX files, an aclImdb tree, a station CSV."""
+import datetime
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from absl.testing import absltest, parameterized
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--batch_size=4", "--hidden_size=4"]
+JENA_COLUMNS = ("p (mbar)", "T (degC)", "Tpot (K)", "Tdew (degC)", "rh (%)", "VPmax (mbar)",
+                "VPact (mbar)", "VPdef (mbar)", "sh (g/kg)", "H2OC (mmol/mol)", "rho (g/m**3)",
+                "wv (m/s)", "max. wv (m/s)", "wd (deg)", "rain (mm)")
+
+
+def write_mnist(root: str) -> dict[str, str]:
+  """8 training and 4 test images as the four gzipped IDX files."""
+  rng = np.random.default_rng(0)
+  arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (8, 28, 28)),
+            "train-labels-idx1-ubyte": np.arange(8) % 10,
+            "t10k-images-idx3-ubyte": rng.integers(0, 256, (4, 28, 28)),
+            "t10k-labels-idx1-ubyte": np.arange(4) % 10}
+  os.makedirs(root)
+  for name, array in arrays.items():
+    header = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(os.path.join(root, name + ".gz"), "wb") as f:
+      f.write(header + array.astype(np.uint8).tobytes())
+  return {"data_dir": root}
+
+
+def write_imdb(root: str) -> dict[str, str]:
+  """An aclImdb tree: 5 + 5 training reviews (2 held out: 8 train, 2 steps of 4), 2 + 2 test."""
+  words = {"pos": "great fun film loved it", "neg": "bad boring movie hated it"}
+  for split, n in (("train", 5), ("test", 2)):
+    for sentiment, text in words.items():
+      folder = os.path.join(root, "aclImdb", split, sentiment)
+      os.makedirs(folder)
+      for i in range(n):
+        with open(os.path.join(folder, f"{i}_{8 if sentiment == 'pos' else 2}.txt"), "w") as f:
+          f.write(f"{text} <br /><br />{' '.join(text.split()[:i + 1])}")
+  return {"data_dir": root}
+
+
+def write_jena(root: str) -> dict[str, str]:
+  """120 rows of a 2020-style station CSV (ISO `date`, extra column); split 60 / 30 / 30."""
+  values = np.round(np.cumsum(np.random.default_rng(0).normal(size=(120, 15)), axis=0), 2)
+  start = datetime.datetime(2020, 1, 1, 0, 10)
+  lines = [",".join(("date",) + JENA_COLUMNS)] + [
+      ",".join([(start + datetime.timedelta(minutes=10 * r)).strftime("%Y-%m-%d %H:%M:%S")] +
+               [f"{v:g}" for v in row]) for r, row in enumerate(values)]
+  os.makedirs(root)
+  with open(os.path.join(root, "weather_2020.csv"), "w", encoding="latin-1") as f:
+    f.write("\n".join(lines))
+  return {"data_dir": root}
+
+
+EXPERIMENTS = [
+    dict(testcase_name="mnist_rows", script="mnist.py", fixture=write_mnist,
+         flags=TINY + ["--epochs=1", "--model=rnn"],   # 8 images / 4 = 2 steps
+         outputs=["metrics.jsonl", "curves.png"],
+         log_lines=["step 0002 : loss is", "Final test accuracy", "Confusion matrix"]),
+    dict(testcase_name="mnist_permuted_pixels", script="mnist.py", fixture=write_mnist,
+         flags=TINY + ["--epochs=1", "--model=gru", "--pixels", "--permute_seed=3"],
+         outputs=["metrics.jsonl"], log_lines=["step 0002 : loss is"]),
+    dict(testcase_name="imdb", script="imdb.py", fixture=write_imdb,
+         flags=TINY + ["--epochs=1", "--model=lstm", "--vocab_size=20", "--max_len=6",
+                       "--embed_dim=3"],
+         outputs=["metrics.jsonl", "history.png", "curves.png"],
+         log_lines=["step 0002 : loss is", "validation accuracy", "Final test accuracy"]),
+    dict(testcase_name="jena", script="jena.py", fixture=write_jena,
+         flags=TINY + ["--epochs=1", "--steps_per_epoch=2", "--lookback=12", "--step=3",
+                       "--delay=4", "--recurrent_dropout=0.2"],
+         outputs=["metrics.jsonl", "history.png", "forecast.png"],
+         log_lines=["step 0002 : loss is", "Validation MAE: model", "Test MAE: model", "naive"]),
+]
+
+
+class SeedExperimentSmokeTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(*EXPERIMENTS)
+  def test_runs_two_steps_on_fixture(self, script, fixture, flags, outputs, log_lines):
+    with tempfile.TemporaryDirectory() as tmp:
+      data_flags = fixture(os.path.join(tmp, "data"))
+      workdir = os.path.join(tmp, "workdir")
+      env = {**os.environ, "JAX_PLATFORMS": "cpu", "RNNJAX_DATA_DIR": os.path.join(tmp, "cache"),
+             "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+      command = [sys.executable, os.path.join(ROOT, "experiments", script),
+                 f"--workdir={workdir}", *flags, *(f"--{k}={v}" for k, v in data_flags.items())]
+      done = subprocess.run(command, env=env, cwd=tmp, capture_output=True, text=True,
+                            timeout=300)
+      self.assertEqual(done.returncode, 0, done.stderr[-4000:])
+      for output in outputs:
+        self.assertTrue(os.path.exists(os.path.join(workdir, output)), output)
+      for line in log_lines:
+        self.assertIn(line, done.stderr)
+      with open(os.path.join(workdir, "metrics.jsonl")) as f:
+        steps = [json.loads(line).get("step") for line in f]
+      self.assertIn(2, steps)
+
+
+if __name__ == "__main__":
+  absltest.main()
