@@ -2,52 +2,70 @@
 
 The layer hoists the input projection `gx = x @ W_ih + b_ih` out of the loop (one big matmul whose
 autodiff already gives `dW_ih` as one big matmul). What is left, the recurrence, is what these
-functions compute. Autodiff of `lax.scan` is slow on CPU: its backward loop re-derives many small
+functions compute. Autodiff of `lax.scan` is slow on CPU: its backward loop runs many small
 per-step ops and accumulates `dW_hh` with one small matmul per step. Here the forward scan saves
-the gate activations and the previous state in a few stacked arrays, the reverse scan computes only
-the per-step pre-activation gradients `dz_t` and `dh_{t-1} = dz_t @ W_hh^T`, and the weight
-gradient is ONE matmul over all steps: `dW_hh = H_prev^T @ dZ` ([H, T*B] x [T*B, G*H]).
+what the backward needs in two stacked arrays (LSTM: gate activations [T, B, 4H] and c [T, B, H];
+GRU: gradient coefficients [T, B, 5H]) plus the h states, the reverse scan computes only the
+per-step pre-activation gradients `dz_t` and `dh_{t-1} = dz_t @ W_hh^T`, and the weight gradient
+is ONE matmul over all steps: `dW_hh = H_prev^T @ dZ` ([H, T*B] x [T*B, G*H]).
+Zero cotangents are skipped (symbolic zeros): a loss on the final state only never builds dhs.
 
 Masking: `valid[t, b]` says whether step t of sequence b is real. On an invalid step the state is
 frozen and the output is 0; in the backward pass such a step passes the state gradient straight
 through and contributes nothing to any weight gradient. Any mask works, not only prefixes.
 
 Variational recurrent dropout: `h_mask` [B, H] multiplies h only where it enters the recurrent
-matmul; the state itself is not masked. Gradients w.r.t. `h_mask` are computed exactly.
+matmul; the state itself is not masked. Gradients w.r.t. `h_mask` are exact (computed only when
+`h_mask` is being differentiated).
 
-Dtypes: the whole computation (state, gates, matmul results) runs in the dtype of `gx`; `w_hh`,
-`h0`, ... are cast to it (so a float32 `w_hh` with bfloat16 `gx` gives a bfloat16 loop and a float32
-`dW_hh`). Matmuls accumulate in float32 for bfloat16/float16 inputs (`preferred_element_type`),
-then round to the compute dtype. float64 works under `jax.enable_x64`.
+Dtypes: everything (states, gates, matmul outputs, saved activations) is computed in the dtype of
+`gx`; `w_hh`, `h0`, ... are cast to it, and their gradients are cast back. Matmuls accumulate in
+float32 for 16-bit inputs (`preferred_element_type`). float64 works under `jax.enable_x64`.
 
 Gate orders: LSTM i, f, g, o on every 4H axis; GRU r, z, n on every 3H axis (reset-after, the
 cuDNN/PyTorch formulation).
 """
-from typing import NamedTuple, Optional
+from typing import Optional
 
 import jax
 import jax.numpy as jnp
+from jax.custom_derivatives import SymbolicZero
 
 from rnnjax.typing import Array
 
 
-def _acc_type(dtype):
-  """Matmul accumulation dtype: float32 for 16-bit floats, else the dtype itself."""
-  return jnp.float32 if jnp.dtype(dtype).itemsize < 4 else dtype
-
-
 def _dot(a: Array, b: Array) -> Array:
   """a @ b in a's dtype, accumulated in at least float32."""
-  return jnp.dot(a, b, preferred_element_type=_acc_type(a.dtype)).astype(a.dtype)
+  acc = jnp.float32 if jnp.dtype(a.dtype).itemsize < 4 else a.dtype
+  return jnp.dot(a, b, preferred_element_type=acc).astype(a.dtype)
+
+
+def _dot_tn(a: Array, b: Array) -> Array:
+  """sum over the leading axes: a [..., M]^T @ b [..., N] -> [M, N], as ONE 2-D matmul."""
+  return _dot(a.reshape(-1, a.shape[-1]).T, b.reshape(-1, b.shape[-1]))
 
 
 def _masked(h: Array, h_mask: Optional[Array]) -> Array:
-  return h if h_mask is None else h * h_mask
+  """h [..., B, H] * h_mask [B, H] (or h when there is no mask)."""
+  return h if h_mask is None else h * h_mask.reshape((1,) * (h.ndim - 2) + h_mask.shape)
 
 
-def _freeze(keep: Array, new: Array, old: Array) -> Array:
-  """new where keep [B] else old, for [B, H] arrays."""
-  return jnp.where(keep[:, None], new, old)
+def _keep(valid_t: Array, new: Array, old) -> Array:
+  """new where valid_t [B] else old (an array [B, K] or a scalar)."""
+  return jnp.where(valid_t[:, None], new, old)
+
+
+def _shift_in(first: Array, states: Array) -> Array:
+  """[B, H], [T, B, H] -> [T, B, H]: the state *before* each step (first, s_0, ..., s_{T-2})."""
+  return jnp.concatenate([first[None], states[:-1]], axis=0)
+
+
+def _zeros_if_symbolic(ct, like_shape, dtype):
+  return jnp.zeros(like_shape, dtype) if isinstance(ct, SymbolicZero) else ct
+
+
+def _cast_inputs(dtype, *arrays):
+  return tuple(None if a is None else jnp.asarray(a).astype(dtype) for a in arrays)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -56,119 +74,269 @@ def _freeze(keep: Array, new: Array, old: Array) -> Array:
 
 
 def _lstm_gates(z: Array) -> Array:
-  """Pre-activations [B, 4H] -> activations [B, 4H]: sigmoid on i, f, o and tanh on g."""
+  """Pre-activations [B, 4H] -> activations [B, 4H] (sigmoid on i, f, o; tanh on g).
+
+  One tanh over the whole row (sigmoid(x) = (1 + tanh(x / 2)) / 2): XLA:CPU otherwise evaluates
+  both functions on every element or splits the row into four fusions.
+  """
   hidden = z.shape[-1] // 4
   col = jnp.arange(4 * hidden)
-  is_g = (col >= 2 * hidden) & (col < 3 * hidden)                     # [4H]
-  return jnp.where(is_g, jnp.tanh(z), jax.nn.sigmoid(z))              # [B, 4H]
+  is_g = (col >= 2 * hidden) & (col < 3 * hidden)                      # [4H]
+  is_g = is_g[None, :]                                                 # [1, 4H]
+  t = jnp.tanh(z * jnp.where(is_g, 1.0, 0.5).astype(z.dtype))
+  return jnp.where(is_g, t, 0.5 * t + 0.5)                             # [B, 4H]
 
 
-def _lstm_cell(z: Array, c: Array) -> tuple[Array, Array, Array]:
-  """z [B, 4H], c [B, H] -> (activations [B, 4H], c' [B, H], h' [B, H])."""
+def _lstm_step(w, h_mask, bias, h, c, gx_t):
+  """One step -> (gate activations [B, 4H], c' [B, H], h' [B, H])."""
+  z = gx_t + _dot(_masked(h, h_mask), w)                               # [B, 4H]
+  if bias is not None:
+    z = z + bias[None, :]
   act = _lstm_gates(z)
-  i, f, g, o = jnp.split(act, 4, axis=-1)                            # each [B, H]
+  i, f, g, o = jnp.split(act, 4, axis=-1)                             # each [B, H]
   c_new = f * c + i * g
-  h_new = o * jnp.tanh(c_new)
-  return act, c_new, h_new
+  return act, c_new, o * jnp.tanh(c_new)
 
 
-def _lstm_inputs(gx, w_hh, h0, c0, h_mask):
-  dtype = gx.dtype
-  h_mask = None if h_mask is None else h_mask.astype(dtype)
-  return w_hh.astype(dtype), h0.astype(dtype), c0.astype(dtype), h_mask
+def _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save):
+  """Forward loop. save=False: hs [T, B, H]; save=True: (h states, activations, c before step)."""
+
+  def step(carry, inputs):
+    h, c = carry
+    gx_t, valid_t = inputs                                             # [B, 4H], [B]
+    act, c_new, h_new = _lstm_step(w, h_mask, bias, h, c, gx_t)
+    h_new, c_new_kept = _keep(valid_t, h_new, h), _keep(valid_t, c_new, c)
+    out = (h_new, act, c) if save else _keep(valid_t, h_new, 0)
+    return (h_new, c_new_kept), out
+
+  return jax.lax.scan(step, (h0, c0), (gx, valid))
 
 
 def lstm_recurrence_reference(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
-                              h_mask: Optional[Array] = None) -> tuple[Array, tuple[Array, Array]]:
-  """Plain LSTM loop (lax.scan, gradients by autodiff). Same contract as `lstm_recurrence`."""
-  w, h0, c0, h_mask = _lstm_inputs(gx, w_hh, h0, c0, h_mask)
+                              h_mask: Optional[Array] = None, bias: Optional[Array] = None
+                              ) -> tuple[Array, tuple[Array, Array]]:
+  """Plain LSTM loop: lax.scan, gradients by autodiff. Same contract as `lstm_recurrence`."""
+  w, h0, c0, h_mask, bias = _cast_inputs(gx.dtype, w_hh, h0, c0, h_mask, bias)
 
   def step(carry, inputs):
-    h, c = carry                                                      # [B, H] each
-    gx_t, keep = inputs                                               # [B, 4H], [B]
-    _, c_new, h_new = _lstm_cell(gx_t + _dot(_masked(h, h_mask), w), c)
-    h, c = _freeze(keep, h_new, h), _freeze(keep, c_new, c)
-    return (h, c), jnp.where(keep[:, None], h_new, 0)
+    h, c = carry
+    gx_t, valid_t = inputs
+    z = gx_t + _dot(_masked(h, h_mask), w)
+    if bias is not None:
+      z = z + bias[None, :]
+    i, f, g, o = jnp.split(z, 4, axis=-1)
+    c_new = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+    h_new = jax.nn.sigmoid(o) * jnp.tanh(c_new)
+    return (_keep(valid_t, h_new, h), _keep(valid_t, c_new, c)), _keep(valid_t, h_new, 0)
 
-  (h, c), hs = jax.lax.scan(step, (h0, c0), (gx, valid))             # hs [T, B, H]
+  (h, c), hs = jax.lax.scan(step, (h0, c0), (gx, valid))
   return hs, (h, c)
 
 
 @jax.custom_vjp
-def _lstm(gx, w_hh, h0, c0, valid, h_mask):
-  return lstm_recurrence_reference(gx, w_hh, h0, c0, valid, h_mask)
+def _lstm(gx, w, h0, c0, valid, h_mask, bias):
+  (h, c), hs = _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save=False)
+  return hs, (h, c)
 
 
-class _LSTMResiduals(NamedTuple):
-  act: Array      # [T, B, 4H] gate activations (i, f, g, o)
-  c_prev: Array   # [T, B, H] cell state before each step
-  h_prev: Array   # [T, B, H] hidden state before each step (unmasked)
-  valid: Array    # [T, B]
-  w_hh: Array     # [H, 4H] in compute dtype
-  h_mask: Optional[Array]
+def _lstm_fwd(*primals):
+  mask_grad = primals[5] is not None and primals[5].perturbed
+  gx, w, h0, c0, valid, h_mask, bias = (None if p is None else p.value for p in primals)
+  (h, c), (h_states, act, c_prev) = _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save=True)
+  hs = jnp.where(valid[:, :, None], h_states, 0)                       # [T, B, H]
+  h_prev = _shift_in(h0, h_states)                                     # [T, B, H]
+  return (hs, (h, c)), (act, c_prev, c, h_prev, valid, w, h_mask, mask_grad or None, bias)
 
 
-def _lstm_fwd(gx, w_hh, h0, c0, valid, h_mask):
-  w = w_hh
-
-  def step(carry, inputs):
-    h, c = carry                                                      # [B, H] each
-    gx_t, keep = inputs                                               # [B, 4H], [B]
-    act, c_new, h_new = _lstm_cell(gx_t + _dot(_masked(h, h_mask), w), c)
-    out = (act, c, h, jnp.where(keep[:, None], h_new, 0))
-    return (_freeze(keep, h_new, h), _freeze(keep, c_new, c)), out
-
-  (h, c), (act, c_prev, h_prev, hs) = jax.lax.scan(step, (h0, c0), (gx, valid))
-  return (hs, (h, c)), _LSTMResiduals(act, c_prev, h_prev, valid, w, h_mask)
-
-
-def _lstm_bwd(res: _LSTMResiduals, cotangents):
-  d_hs, (d_h, d_c) = cotangents                                       # [T, B, H], [B, H] x2
-  w_t = res.w_hh.T                                                    # [4H, H]
+def _lstm_bwd(res, cotangents):
+  act, c_prev, c_last, h_prev, valid, w, h_mask, mask_grad, bias = res
+  d_hs, (d_h, d_c) = cotangents
+  shape, dtype = c_last.shape, c_last.dtype
+  d_h, d_c = _zeros_if_symbolic(d_h, shape, dtype), _zeros_if_symbolic(d_c, shape, dtype)
+  with_d_hs = not isinstance(d_hs, SymbolicZero)
+  w_t = w.T                                                            # [4H, H]
 
   def step(carry, inputs):
-    d_h, d_c = carry                                                  # grads w.r.t. state after t
-    act, c_prev, keep, d_out = inputs
-    i, f, g, o = jnp.split(act, 4, axis=-1)                          # each [B, H]
-    tanh_c = jnp.tanh(f * c_prev + i * g)
-    d_hn = d_h + d_out
+    d_h, d_c, c, d_mask = carry            # grads w.r.t. the state after step t; c = c after t
+    act_t, c_prev_t, valid_t, d_out, h_prev_t = inputs
+    i, f, g, o = jnp.split(act_t, 4, axis=-1)                         # each [B, H]
+    tanh_c = jnp.tanh(c)
+    d_hn = d_h if d_out is None else d_h + d_out
     d_cn = d_c + d_hn * o * (1 - tanh_c * tanh_c)
-    d_z = jnp.concatenate([d_cn * g * i * (1 - i), d_cn * c_prev * f * (1 - f),
-                           d_cn * i * (1 - g * g), d_hn * tanh_c * o * (1 - o)], axis=-1)
-    d_z = jnp.where(keep[:, None], d_z, 0)                            # [B, 4H]
+    d_act = jnp.concatenate([d_cn * g, d_cn * c_prev_t, d_cn * i, d_hn * tanh_c], axis=-1)
+    d_z = _keep(valid_t, d_act * _lstm_gates_grad(act_t), 0)         # [B, 4H]
     d_hm = _dot(d_z, w_t)                                             # [B, H]
-    d_h_prev = _freeze(keep, _masked(d_hm, res.h_mask), d_h)
-    d_c_prev = _freeze(keep, d_cn * f, d_c)
-    return (d_h_prev, d_c_prev), (d_z, None if res.h_mask is None else d_hm)
+    if d_mask is not None:
+      d_mask = d_mask + d_hm * h_prev_t
+    d_h_prev = _keep(valid_t, _masked(d_hm, h_mask), d_h)
+    return (d_h_prev, _keep(valid_t, d_cn * f, d_c), c_prev_t, d_mask), d_z
 
-  (d_h0, d_c0), (d_z, d_hm) = jax.lax.scan(
-      step, (d_h, d_c), (res.act, res.c_prev, res.valid, d_hs), reverse=True)
-  hm_prev = _masked(res.h_prev, res.h_mask)                           # [T, B, H]
-  d_w = jnp.einsum("tbh,tbg->hg", hm_prev, d_z,
-                   preferred_element_type=_acc_type(d_z.dtype))       # [H, 4H]: one matmul
-  d_mask = None
-  if res.h_mask is not None:
-    d_mask = jnp.einsum("tbh,tbh->bh", d_hm, res.h_prev,
-                        preferred_element_type=_acc_type(d_z.dtype)).astype(d_z.dtype)
-  return d_z, d_w.astype(d_z.dtype), d_h0, d_c0, None, d_mask
+  d_mask0 = jnp.zeros(shape, dtype) if mask_grad else None
+  xs = (act, c_prev, valid, d_hs if with_d_hs else None, h_prev if mask_grad else None)
+  (d_h0, d_c0, _, d_mask), d_z = jax.lax.scan(step, (d_h, d_c, c_last, d_mask0), xs, reverse=True)
+  d_w = _dot_tn(_masked(h_prev, h_mask), d_z)                          # [H, 4H]: one matmul
+  d_bias = None if bias is None else d_z.sum(axis=(0, 1))
+  return d_z, d_w, d_h0, d_c0, None, d_mask, d_bias
 
 
-_lstm.defvjp(_lstm_fwd, _lstm_bwd)
+def _lstm_gates_grad(act: Array) -> Array:
+  """d activation / d pre-activation, from the activations [B, 4H]."""
+  hidden = act.shape[-1] // 4
+  col = jnp.arange(4 * hidden)
+  is_g = ((col >= 2 * hidden) & (col < 3 * hidden))[None, :]          # [1, 4H]
+  return jnp.where(is_g, 1 - act * act, act * (1 - act))
+
+
+_lstm.defvjp(_lstm_fwd, _lstm_bwd, symbolic_zeros=True)
 
 
 def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
-                    h_mask: Optional[Array] = None) -> tuple[Array, tuple[Array, Array]]:
+                    h_mask: Optional[Array] = None, bias: Optional[Array] = None
+                    ) -> tuple[Array, tuple[Array, Array]]:
   """LSTM time loop with a hand-written VJP.
 
   Args:
-    gx: [T, B, 4H] hoisted input term `x @ W_ih + b` (gate order i, f, g, o).
+    gx: [T, B, 4H] hoisted input term `x @ W_ih (+ b)`; gate order i, f, g, o.
     w_hh: [H, 4H] recurrent kernel.
     h0, c0: [B, H] initial state.
     valid: [T, B] bool; False freezes the state and zeroes the output at that step.
     h_mask: optional [B, H] recurrent dropout mask; the matmul uses (h * h_mask) @ w_hh.
+    bias: optional [4H], added inside the loop. Passing the bias here instead of adding it to gx
+      saves one [T, B, 4H] temporary (XLA:CPU does not add it in place).
 
   Returns:
     hs [T, B, H] (0 where not valid) and the final state (h [B, H], c [B, H]).
   """
-  w, h0, c0, h_mask = _lstm_inputs(gx, w_hh, h0, c0, h_mask)   # casts are outside the custom VJP
-  return _lstm(gx, w, h0, c0, valid, h_mask)
+  w, h0, c0, h_mask, bias = _cast_inputs(gx.dtype, w_hh, h0, c0, h_mask, bias)
+  return _lstm(gx, w, h0, c0, jnp.asarray(valid, bool), h_mask, bias)
+
+
+# ----------------------------------------------------------------------------------------------
+# GRU (reset-after)
+# ----------------------------------------------------------------------------------------------
+
+
+def _to_nru(a: Array, hidden: int) -> Array:
+  """Gate blocks (r, z, n) -> (n, r, z) on the last axis (the internal order of the GRU loop)."""
+  return jnp.concatenate([a[..., 2 * hidden:], a[..., :2 * hidden]], axis=-1)
+
+
+def _from_nru(a: Array, hidden: int) -> Array:
+  """Gate blocks (n, r, z) -> (r, z, n) on the last axis."""
+  return jnp.concatenate([a[..., hidden:], a[..., :hidden]], axis=-1)
+
+
+def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, save):
+  """Forward loop with the kernel in (n, r, z) order.
+
+  save=False: hs [T, B, H]. save=True: (h states [T, B, H], coefficients [T, B, 5H]) where the
+  coefficients turn dh' into the gate gradients with one multiply:
+    [d hh_n, d pre_r, d pre_z, d pre_n] = coef[:, :4H] * (dh', dh', dh', dh'),  dh'/dh = coef[:, 4H:].
+  """
+  hidden = h0.shape[-1]
+
+  def step(h, inputs):
+    gx_t, valid_t = inputs                                             # [B, 3H], [B]
+    hh = _dot(_masked(h, h_mask), w_nru) + b_nru[None, :]              # [B, 3H]: (n, r, z)
+    hh_n = hh[:, :hidden]
+    ru = 0.5 * jnp.tanh(0.5 * (gx_t[:, :2 * hidden] + hh[:, hidden:])) + 0.5   # [B, 2H]
+    r, u = ru[:, :hidden], ru[:, hidden:]
+    n = jnp.tanh(gx_t[:, 2 * hidden:] + r * hh_n)                     # [B, H]
+    h_new = _keep(valid_t, n + u * (h - n), h)
+    if not save:
+      return h_new, _keep(valid_t, h_new, 0)
+    d_pre_n = (1 - u) * (1 - n * n)
+    coef = jnp.concatenate([d_pre_n * r, d_pre_n * hh_n * r * (1 - r), (h - n) * u * (1 - u),
+                            d_pre_n, u], axis=-1)                      # [B, 5H]
+    return h_new, (h_new, coef)
+
+  return jax.lax.scan(step, h0, (gx, valid))
+
+
+def gru_recurrence_reference(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array,
+                             h_mask: Optional[Array] = None) -> tuple[Array, Array]:
+  """Plain GRU loop: lax.scan, gradients by autodiff. Same contract as `gru_recurrence`."""
+  w, b, h0, h_mask = _cast_inputs(gx.dtype, w_hh, b_hh, h0, h_mask)
+
+  def step(h, inputs):
+    gx_t, valid_t = inputs
+    x_r, x_z, x_n = jnp.split(gx_t, 3, axis=-1)
+    h_r, h_z, h_n = jnp.split(_dot(_masked(h, h_mask), w) + b[None, :], 3, axis=-1)
+    r, u = jax.nn.sigmoid(x_r + h_r), jax.nn.sigmoid(x_z + h_z)
+    n = jnp.tanh(x_n + r * h_n)
+    h_new = (1 - u) * n + u * h
+    return _keep(valid_t, h_new, h), _keep(valid_t, h_new, 0)
+
+  h, hs = jax.lax.scan(step, h0, (gx, valid))
+  return hs, h
+
+
+@jax.custom_vjp
+def _gru(gx, w, b, h0, valid, h_mask):
+  hidden = h0.shape[-1]
+  h, hs = _gru_scan(gx, _to_nru(w, hidden), _to_nru(b, hidden), h0, valid, h_mask, save=False)
+  return hs, h
+
+
+def _gru_fwd(*primals):
+  mask_grad = primals[5] is not None and primals[5].perturbed
+  gx, w, b, h0, valid, h_mask = (None if p is None else p.value for p in primals)
+  hidden = h0.shape[-1]
+  w_nru = _to_nru(w, hidden)
+  h, (h_states, coef) = _gru_scan(gx, w_nru, _to_nru(b, hidden), h0, valid, h_mask, save=True)
+  hs = jnp.where(valid[:, :, None], h_states, 0)                       # [T, B, H]
+  return (hs, h), (coef, _shift_in(h0, h_states), valid, w_nru, h_mask, mask_grad or None)
+
+
+def _gru_bwd(res, cotangents):
+  coef, h_prev, valid, w_nru, h_mask, mask_grad = res
+  d_hs, d_h = cotangents
+  shape, dtype = h_prev.shape[1:], h_prev.dtype
+  hidden = shape[-1]
+  d_h = _zeros_if_symbolic(d_h, shape, dtype)
+  with_d_hs = not isinstance(d_hs, SymbolicZero)
+  w_t = w_nru.T                                                        # [3H, H]
+
+  def step(carry, inputs):
+    d_h, d_mask = carry                                                # grad w.r.t. state after t
+    coef_t, valid_t, d_out, h_prev_t = inputs
+    d_hn = d_h if d_out is None else d_h + d_out
+    d_all = _keep(valid_t, coef_t[:, :4 * hidden] * jnp.concatenate([d_hn] * 4, axis=-1), 0)
+    d_hm = _dot(d_all[:, :3 * hidden], w_t)                           # [B, H]
+    if d_mask is not None:
+      d_mask = d_mask + d_hm * h_prev_t
+    d_h_prev = _keep(valid_t, d_hn * coef_t[:, 4 * hidden:] + _masked(d_hm, h_mask), d_h)
+    return (d_h_prev, d_mask), d_all                                   # d_all [B, 4H]
+
+  d_mask0 = jnp.zeros(shape, dtype) if mask_grad else None
+  xs = (coef, valid, d_hs if with_d_hs else None, h_prev if mask_grad else None)
+  (d_h0, d_mask), d_all = jax.lax.scan(step, (d_h, d_mask0), xs, reverse=True)
+  d_hh = d_all[..., :3 * hidden]                                       # [T, B, 3H]: (n, r, z)
+  d_w = _from_nru(_dot_tn(_masked(h_prev, h_mask), d_hh), hidden)      # [H, 3H]: one matmul
+  d_b = _from_nru(d_hh.sum(axis=(0, 1)), hidden)
+  return d_all[..., hidden:], d_w, d_b, d_h0, None, d_mask             # d gx: (r, z, n)
+
+
+_gru.defvjp(_gru_fwd, _gru_bwd, symbolic_zeros=True)
+
+
+def gru_recurrence(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array,
+                   h_mask: Optional[Array] = None) -> tuple[Array, Array]:
+  """Reset-after GRU time loop with a hand-written VJP.
+
+  h' = (1 - u) * n + u * h with r = sigmoid(gx_r + hh_r), u = sigmoid(gx_z + hh_z),
+  n = tanh(gx_n + r * hh_n), hh = (h * h_mask) @ w_hh + b_hh.
+
+  Args:
+    gx: [T, B, 3H] hoisted input term `x @ W_ih + b_ih`; gate order r, z, n.
+    w_hh: [H, 3H] recurrent kernel.
+    b_hh: [3H] recurrent bias (its n part sits inside r * (...)).
+    h0: [B, H] initial state.
+    valid: [T, B] bool; False freezes the state and zeroes the output at that step.
+    h_mask: optional [B, H] recurrent dropout mask.
+
+  Returns:
+    hs [T, B, H] (0 where not valid) and the final state h [B, H].
+  """
+  w, b, h0, h_mask = _cast_inputs(gx.dtype, w_hh, b_hh, h0, h_mask)
+  return _gru(gx, w, b, h0, jnp.asarray(valid, bool), h_mask)

@@ -1,0 +1,149 @@
+"""rnnjax.fast: the custom-VJP loops equal the plain lax.scan references, values and gradients."""
+import functools
+
+from absl.testing import absltest, parameterized
+import jax
+import jax.numpy as jnp
+from jax.test_util import check_grads
+import numpy as np
+
+from rnnjax import fast
+
+T, B, H = 6, 5, 4
+LENGTHS = np.array([T, 0, 1, 3, T])        # includes 0, 1 and T
+
+
+def _valid(lengths=LENGTHS, time=T):
+  return jnp.arange(time)[:, None] < jnp.asarray(lengths)[None, :]      # [T, B]
+
+
+def _problem(cell, dtype=jnp.float32, seed=0):
+  """Random inputs of `fast.<cell>_recurrence`, as a dict of arrays (valid excluded)."""
+  gates = {"lstm": 4, "gru": 3}[cell]
+  ks = jax.random.split(jax.random.key(seed), 6)
+  args = {
+      "gx": jax.random.normal(ks[0], (T, B, gates * H)),
+      "w_hh": jax.random.normal(ks[1], (H, gates * H)) / np.sqrt(H),
+      "h0": jax.random.normal(ks[2], (B, H)),
+      "h_mask": jax.random.bernoulli(ks[3], 0.7, (B, H)) / 0.7,
+  }
+  if cell == "lstm":
+    args["c0"] = jax.random.normal(ks[4], (B, H))
+    args["bias"] = jax.random.normal(ks[5], (gates * H,))
+  else:
+    args["b_hh"] = jax.random.normal(ks[5], (gates * H,))
+  return {k: v.astype(dtype) for k, v in args.items()}
+
+
+def _call(fn, cell, args, valid):
+  if cell == "lstm":
+    hs, (h, c) = fn(args["gx"], args["w_hh"], args["h0"], args["c0"], valid,
+                    args.get("h_mask"), args.get("bias"))
+    return hs, h, c
+  hs, h = fn(args["gx"], args["w_hh"], args["b_hh"], args["h0"], valid, args.get("h_mask"))
+  return hs, h, None
+
+
+def _functional(fn, cell, valid, probes, use_hs=True):
+  """A random linear functional of (hs, h_T, c_T): a scalar whose gradient checks everything."""
+
+  def loss(args):
+    hs, h, c = _call(fn, cell, args, valid)
+    total = (h * probes[1]).sum()
+    if use_hs:
+      total += (hs * probes[0]).sum()
+    if c is not None:
+      total += (c * probes[2]).sum()
+    return total
+
+  return loss
+
+
+def _probes(dtype=jnp.float32):
+  ks = jax.random.split(jax.random.key(42), 3)
+  return [jax.random.normal(ks[0], (T, B, H), dtype), jax.random.normal(ks[1], (B, H), dtype),
+          jax.random.normal(ks[2], (B, H), dtype)]
+
+
+FNS = {"lstm": (fast.lstm_recurrence, fast.lstm_recurrence_reference),
+       "gru": (fast.gru_recurrence, fast.gru_recurrence_reference)}
+
+
+class FastRecurrenceTest(parameterized.TestCase):
+
+  @parameterized.product(cell=["lstm", "gru"], use_mask=[False, True])
+  def test_values_and_grads_match_reference(self, cell, use_mask):
+    args = _problem(cell)
+    if not use_mask:
+      del args["h_mask"]
+    fast_fn, ref_fn = FNS[cell]
+    probes = _probes()
+    got, want = jax.jit(lambda a: [jax.value_and_grad(_functional(fn, cell, _valid(), probes))(a)
+                                   for fn in (fast_fn, ref_fn)])(args)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5)
+    for name in args:
+      np.testing.assert_allclose(got[1][name], want[1][name], rtol=1e-5, atol=1e-5, err_msg=name)
+
+  @parameterized.parameters("lstm", "gru")
+  def test_padding_freezes_state_and_zeroes_outputs(self, cell):
+    args = _problem(cell)
+    hs, h, c = jax.jit(functools.partial(_call, FNS[cell][0], cell))(args, _valid())
+    for b, length in enumerate(LENGTHS):
+      np.testing.assert_array_equal(hs[length:, b], 0)
+      # The final state is the state after the last valid step (the initial one for length 0).
+      want_h = args["h0"][b] if length == 0 else hs[length - 1, b]
+      np.testing.assert_allclose(h[b], want_h, rtol=1e-6)
+    if c is not None:
+      np.testing.assert_array_equal(c[1], args["c0"][1])                # length 0
+
+  @parameterized.parameters("lstm", "gru")
+  def test_grads_when_only_final_state_is_used(self, cell):
+    args = _problem(cell)
+    fast_fn, ref_fn = FNS[cell]
+    got, want = jax.jit(lambda a: [
+        jax.grad(_functional(fn, cell, _valid(), _probes(), use_hs=False))(a)
+        for fn in (fast_fn, ref_fn)])(args)
+    for name in args:
+      np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-5, err_msg=name)
+
+  @parameterized.parameters("lstm", "gru")
+  def test_check_grads_float64(self, cell):
+    with jax.enable_x64(True):
+      args = _problem(cell, jnp.float64)
+      names = sorted(args)
+      fn = FNS[cell][0]
+
+      @jax.jit
+      def f(*values):
+        return _call(fn, cell, dict(zip(names, values)), _valid())[:2]
+
+      check_grads(f, [args[k] for k in names], order=1, modes=["rev"], atol=1e-6, rtol=1e-6)
+
+  @parameterized.parameters("lstm", "gru")
+  def test_vmap_of_jitted_grad_matches(self, cell):
+    args = _problem(cell)
+    loss = _functional(FNS[cell][0], cell, _valid(), _probes())
+    jitted = jax.jit(jax.grad(loss))(args)
+    stacked = jax.tree.map(lambda a: jnp.stack([a, 2 * a]), args)
+    batched = jax.jit(jax.vmap(jax.grad(loss)))(stacked)
+    for name in args:
+      np.testing.assert_allclose(batched[name][0], jitted[name], rtol=1e-5, atol=1e-6)
+
+  @parameterized.parameters("lstm", "gru")
+  def test_bfloat16_runs_in_bfloat16_and_is_close(self, cell):
+    args = _problem(cell)
+    low = dict(args, gx=args["gx"].astype(jnp.bfloat16))                # params stay float32
+    loss = _functional(FNS[cell][0], cell, _valid(), _probes())
+
+    grads, want = jax.jit(lambda low, args: (jax.grad(loss)(low), jax.grad(loss)(args)))(low, args)
+    hs = jax.eval_shape(functools.partial(_call, FNS[cell][0], cell), low, _valid())[0]
+    self.assertEqual(hs.dtype, jnp.bfloat16)
+    self.assertEqual(grads["gx"].dtype, jnp.bfloat16)
+    self.assertEqual(grads["w_hh"].dtype, jnp.float32)
+    for name in args:
+      np.testing.assert_allclose(grads[name].astype(jnp.float32), want[name], rtol=0.1, atol=0.1,
+                                 err_msg=name)
+
+
+if __name__ == "__main__":
+  absltest.main()
