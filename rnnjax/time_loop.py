@@ -115,7 +115,6 @@ def _fast_path(cell, weights):
   if step is cells.lstm_step and weights.peepholes is None and weights.projection is None \
       and weights.recurrent_norm_scale is None and weights.cell_norm is None:
     return _fast_lstm
-  if step is cells.gru_step and weights.b_hh is not None and weights.recurrent_norm_scale is None \
-      and hasattr(fast, "gru_recurrence"):  # TODO(perf): drop once fast.gru_recurrence lands
+  if step is cells.gru_step and weights.b_hh is not None and weights.recurrent_norm_scale is None:
     return _fast_gru
   return None
