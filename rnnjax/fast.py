@@ -106,7 +106,9 @@ def _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save):
     gx_t, valid_t = inputs                                             # [B, 4H], [B]
     act, c_new, h_new = _lstm_step(w, h_mask, bias, h, c, gx_t)
     h_new, c_new_kept = _keep(valid_t, h_new, h), _keep(valid_t, c_new, c)
-    out = (h_new, act, c) if save else _keep(valid_t, h_new, 0)
+    # act is saved as [B, 4, H]: a different shape from the backward's dz [B, 4H], so that XLA does
+    # not merge their zero-initialised scan buffers into one and then copy it (a [T, B, 4H] copy).
+    out = (h_new, act.reshape(act.shape[0], 4, -1), c) if save else _keep(valid_t, h_new, 0)
     return (h_new, c_new_kept), out
 
   return jax.lax.scan(step, (h0, c0), (gx, valid))
@@ -159,6 +161,7 @@ def _lstm_bwd(res, cotangents):
   def step(carry, inputs):
     d_h, d_c, c, d_mask = carry            # grads w.r.t. the state after step t; c = c after t
     act_t, c_prev_t, valid_t, d_out, h_prev_t = inputs
+    act_t = act_t.reshape(act_t.shape[0], -1)                          # [B, 4, H] -> [B, 4H]
     i, f, g, o = jnp.split(act_t, 4, axis=-1)                         # each [B, H]
     tanh_c = jnp.tanh(c)
     d_hn = d_h if d_out is None else d_h + d_out
@@ -226,7 +229,7 @@ def _from_nru(a: Array, hidden: int) -> Array:
   return jnp.concatenate([a[..., hidden:], a[..., :hidden]], axis=-1)
 
 
-def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, save):
+def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, bias, save):
   """Forward loop with the kernel in (n, r, z) order.
 
   save=False: hs [T, B, H]. save=True: (h states [T, B, H], coefficients [T, B, 5H]) where the
@@ -237,6 +240,8 @@ def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, save):
 
   def step(h, inputs):
     gx_t, valid_t = inputs                                             # [B, 3H], [B]
+    if bias is not None:
+      gx_t = gx_t + bias[None, :]
     hh = _dot(_masked(h, h_mask), w_nru) + b_nru[None, :]              # [B, 3H]: (n, r, z)
     hh_n = hh[:, :hidden]
     ru = 0.5 * jnp.tanh(0.5 * (gx_t[:, :2 * hidden] + hh[:, hidden:])) + 0.5   # [B, 2H]
@@ -254,12 +259,15 @@ def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, save):
 
 
 def gru_recurrence_reference(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array,
-                             h_mask: Optional[Array] = None) -> tuple[Array, Array]:
+                             h_mask: Optional[Array] = None, bias: Optional[Array] = None
+                             ) -> tuple[Array, Array]:
   """Plain GRU loop: lax.scan, gradients by autodiff. Same contract as `gru_recurrence`."""
-  w, b, h0, h_mask = _cast_inputs(gx.dtype, w_hh, b_hh, h0, h_mask)
+  w, b, h0, h_mask, bias = _cast_inputs(gx.dtype, w_hh, b_hh, h0, h_mask, bias)
 
   def step(h, inputs):
     gx_t, valid_t = inputs
+    if bias is not None:
+      gx_t = gx_t + bias[None, :]
     x_r, x_z, x_n = jnp.split(gx_t, 3, axis=-1)
     h_r, h_z, h_n = jnp.split(_dot(_masked(h, h_mask), w) + b[None, :], 3, axis=-1)
     r, u = jax.nn.sigmoid(x_r + h_r), jax.nn.sigmoid(x_z + h_z)
@@ -272,24 +280,27 @@ def gru_recurrence_reference(gx: Array, w_hh: Array, b_hh: Array, h0: Array, val
 
 
 @jax.custom_vjp
-def _gru(gx, w, b, h0, valid, h_mask):
+def _gru(gx, w, b, h0, valid, h_mask, bias):
   hidden = h0.shape[-1]
-  h, hs = _gru_scan(gx, _to_nru(w, hidden), _to_nru(b, hidden), h0, valid, h_mask, save=False)
+  h, hs = _gru_scan(gx, _to_nru(w, hidden), _to_nru(b, hidden), h0, valid, h_mask, bias,
+                    save=False)
   return hs, h
 
 
 def _gru_fwd(*primals):
   mask_grad = primals[5] is not None and primals[5].perturbed
-  gx, w, b, h0, valid, h_mask = (None if p is None else p.value for p in primals)
+  gx, w, b, h0, valid, h_mask, bias = (None if p is None else p.value for p in primals)
   hidden = h0.shape[-1]
   w_nru = _to_nru(w, hidden)
-  h, (h_states, coef) = _gru_scan(gx, w_nru, _to_nru(b, hidden), h0, valid, h_mask, save=True)
+  h, (h_states, coef) = _gru_scan(gx, w_nru, _to_nru(b, hidden), h0, valid, h_mask, bias,
+                                  save=True)
   hs = jnp.where(valid[:, :, None], h_states, 0)                       # [T, B, H]
-  return (hs, h), (coef, _shift_in(h0, h_states), valid, w_nru, h_mask, mask_grad or None)
+  return (hs, h), (coef, _shift_in(h0, h_states), valid, w_nru, h_mask, mask_grad or None,
+                   bias)
 
 
 def _gru_bwd(res, cotangents):
-  coef, h_prev, valid, w_nru, h_mask, mask_grad = res
+  coef, h_prev, valid, w_nru, h_mask, mask_grad, bias = res
   d_hs, d_h = cotangents
   shape, dtype = h_prev.shape[1:], h_prev.dtype
   hidden = shape[-1]
@@ -301,27 +312,31 @@ def _gru_bwd(res, cotangents):
     d_h, d_mask = carry                                                # grad w.r.t. state after t
     coef_t, valid_t, d_out, h_prev_t = inputs
     d_hn = d_h if d_out is None else d_h + d_out
+    # (d hh_n, d pre_r, d pre_z, d pre_n) [B, 4H]; its first 3H are d hh in (n, r, z) order.
     d_all = _keep(valid_t, coef_t[:, :4 * hidden] * jnp.concatenate([d_hn] * 4, axis=-1), 0)
     d_hm = _dot(d_all[:, :3 * hidden], w_t)                           # [B, H]
     if d_mask is not None:
       d_mask = d_mask + d_hm * h_prev_t
     d_h_prev = _keep(valid_t, d_hn * coef_t[:, 4 * hidden:] + _masked(d_hm, h_mask), d_h)
-    return (d_h_prev, d_mask), d_all                                   # d_all [B, 4H]
+    return (d_h_prev, d_mask), (d_all[:, hidden:], d_all[:, :hidden])
 
   d_mask0 = jnp.zeros(shape, dtype) if mask_grad else None
   xs = (coef, valid, d_hs if with_d_hs else None, h_prev if mask_grad else None)
-  (d_h0, d_mask), d_all = jax.lax.scan(step, (d_h, d_mask0), xs, reverse=True)
-  d_hh = d_all[..., :3 * hidden]                                       # [T, B, 3H]: (n, r, z)
-  d_w = _from_nru(_dot_tn(_masked(h_prev, h_mask), d_hh), hidden)      # [H, 3H]: one matmul
-  d_b = _from_nru(d_hh.sum(axis=(0, 1)), hidden)
-  return d_all[..., hidden:], d_w, d_b, d_h0, None, d_mask             # d gx: (r, z, n)
+  (d_h0, d_mask), (d_gx, d_hh_n) = jax.lax.scan(step, (d_h, d_mask0), xs, reverse=True)
+  h_prev_m = _masked(h_prev, h_mask)                                   # [T, B, H]
+  d_w = jnp.concatenate([_dot_tn(h_prev_m, d_gx[..., :2 * hidden]),  # [H, 3H] (r, z, n)
+                         _dot_tn(h_prev_m, d_hh_n)], axis=-1)
+  d_b = jnp.concatenate([d_gx[..., :2 * hidden].sum(axis=(0, 1)), d_hh_n.sum(axis=(0, 1))])
+  d_bias = None if bias is None else d_gx.sum(axis=(0, 1))
+  return d_gx, d_w, d_b, d_h0, None, d_mask, d_bias
 
 
 _gru.defvjp(_gru_fwd, _gru_bwd, symbolic_zeros=True)
 
 
 def gru_recurrence(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array,
-                   h_mask: Optional[Array] = None) -> tuple[Array, Array]:
+                   h_mask: Optional[Array] = None, bias: Optional[Array] = None
+                   ) -> tuple[Array, Array]:
   """Reset-after GRU time loop with a hand-written VJP.
 
   h' = (1 - u) * n + u * h with r = sigmoid(gx_r + hh_r), u = sigmoid(gx_z + hh_z),
@@ -334,9 +349,11 @@ def gru_recurrence(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array,
     h0: [B, H] initial state.
     valid: [T, B] bool; False freezes the state and zeroes the output at that step.
     h_mask: optional [B, H] recurrent dropout mask.
+    bias: optional [3H] input bias b_ih, added to gx inside the loop (saves a [T, B, 3H]
+      temporary, as for `lstm_recurrence`).
 
   Returns:
     hs [T, B, H] (0 where not valid) and the final state h [B, H].
   """
-  w, b, h0, h_mask = _cast_inputs(gx.dtype, w_hh, b_hh, h0, h_mask)
-  return _gru(gx, w, b, h0, jnp.asarray(valid, bool), h_mask)
+  w, b, h0, h_mask, bias = _cast_inputs(gx.dtype, w_hh, b_hh, h0, h_mask, bias)
+  return _gru(gx, w, b, h0, jnp.asarray(valid, bool), h_mask, bias)

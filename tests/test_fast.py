@@ -32,6 +32,7 @@ def _problem(cell, dtype=jnp.float32, seed=0):
     args["bias"] = jax.random.normal(ks[5], (gates * H,))
   else:
     args["b_hh"] = jax.random.normal(ks[5], (gates * H,))
+    args["bias"] = jax.random.normal(ks[4], (gates * H,))
   return {k: v.astype(dtype) for k, v in args.items()}
 
 
@@ -40,7 +41,8 @@ def _call(fn, cell, args, valid):
     hs, (h, c) = fn(args["gx"], args["w_hh"], args["h0"], args["c0"], valid,
                     args.get("h_mask"), args.get("bias"))
     return hs, h, c
-  hs, h = fn(args["gx"], args["w_hh"], args["b_hh"], args["h0"], valid, args.get("h_mask"))
+  hs, h = fn(args["gx"], args["w_hh"], args["b_hh"], args["h0"], valid, args.get("h_mask"),
+             args.get("bias"))
   return hs, h, None
 
 

@@ -1,0 +1,170 @@
+"""The competitors of bench_rnn.py: each builds a zero-argument callable that runs one step.
+
+Names: <impl>_<cell>. impl: torch (nn.LSTM/GRU/RNN, batch_first), flax (nn.RNN over a flax cell:
+optlstm = OptimizedLSTMCell), fast (rnnjax.fast with the input projection hoisted: time-major x,
+one [T*B, D] x [D, G*H] matmul, input bias added inside the loop), ref (the same with the plain
+lax.scan + autodiff references), rnnjax (rnnjax.layers.Recurrent with rnnjax.cells).
+"""
+import os
+import resource
+import time
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from rnnjax import fast
+
+try:
+  import torch
+  HAVE_TORCH = True
+except ImportError:  # the JAX rows still run
+  torch = None
+  HAVE_TORCH = False
+
+ALL = ["torch_lstm", "flax_optlstm", "flax_lstm", "fast_lstm", "ref_lstm", "rnnjax_lstm",
+       "torch_gru", "flax_gru", "fast_gru", "ref_gru", "rnnjax_gru", "torch_rnn", "rnnjax_rnn"]
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def family(name: str) -> str:
+  """'fast_lstm' -> 'lstm'; flax_optlstm -> 'lstm'."""
+  return next(f for f in ("lstm", "gru", "rnn") if name.endswith(f))
+
+
+def torch_version():
+  return torch.__version__ if HAVE_TORCH else None
+
+
+def _inputs(dims, dtype=jnp.float32):
+  batch, time_len, features, _ = dims
+  return jax.random.normal(jax.random.key(0), (batch, time_len, features)).astype(dtype)
+
+
+# -- JAX competitors: (params, apply(params, x) -> ys [B, T, H]) -------------------------------
+
+
+def _flax(name, dims, dtype):
+  hidden = dims[3]
+  make = {"flax_optlstm": nn.OptimizedLSTMCell, "flax_lstm": nn.LSTMCell, "flax_gru": nn.GRUCell}
+  model = nn.RNN(make[name](hidden, dtype=dtype, param_dtype=jnp.float32))
+  return model.init(jax.random.key(1), _inputs(dims)), model.apply
+
+
+def _rnnjax(name, dims, dtype):
+  from rnnjax import cells, layers  # noqa: PLC0415  (layers may not exist in old checkouts)
+  make = {"lstm": cells.LSTMCell, "gru": cells.GRUCell, "rnn": cells.SimpleRNNCell}[family(name)]
+  layer = layers.Recurrent(make(hidden_size=dims[3], dtype=dtype))
+  return layer.init(jax.random.key(1), _inputs(dims)), layer.apply
+
+
+def _hoisted(name, dims, dtype):
+  """rnnjax.fast (or its reference) with the input projection hoisted out of the loop."""
+  _, _, features, hidden = dims
+  cell = family(name)
+  width = GATES[cell] * hidden
+  ks = jax.random.split(jax.random.key(1), 4)
+  params = {"w_ih": jax.random.normal(ks[0], (features, width)) / features ** 0.5,
+            "b_ih": jnp.zeros((width,)),
+            "w_hh": jax.random.normal(ks[1], (hidden, width)) / hidden ** 0.5,
+            "b_hh": jnp.zeros((width,))}
+  lstm_fn = fast.lstm_recurrence if name.startswith("fast") else fast.lstm_recurrence_reference
+  gru_fn = fast.gru_recurrence if name.startswith("fast") else fast.gru_recurrence_reference
+
+  def apply(p, x):
+    batch, time_len, _ = x.shape
+    p = jax.tree.map(lambda a: a.astype(dtype), p)
+    x_tm = jnp.swapaxes(x.astype(dtype), 0, 1).reshape(time_len * batch, features)  # [T*B, D]
+    gx = (x_tm @ p["w_ih"]).reshape(time_len, batch, width)               # [T, B, G*H]
+    zeros = jnp.zeros((batch, hidden), dtype)
+    valid = jnp.ones((time_len, batch), bool)
+    if cell == "lstm":
+      hs, _ = lstm_fn(gx, p["w_hh"], zeros, zeros, valid, bias=p["b_ih"] + p["b_hh"])
+    else:
+      hs, _ = gru_fn(gx, p["w_hh"], p["b_hh"], zeros, valid, bias=p["b_ih"])
+    return jnp.swapaxes(hs, 0, 1)                                         # [B, T, H]
+
+  return params, apply
+
+
+def _jax_model(name, dims, dtype):
+  if name.startswith("flax"):
+    return _flax(name, dims, dtype)
+  if name.startswith("rnnjax"):
+    return _rnnjax(name, dims, dtype)
+  return _hoisted(name, dims, dtype)
+
+
+def _jax_step(name, dims, mode, dtype):
+  """The jitted function and its arguments: grad of sum(outputs) (train) or the outputs (infer)."""
+  params, apply = _jax_model(name, dims, dtype)
+  x = _inputs(dims)
+  if mode == "train":
+    fn = jax.grad(lambda p, x: apply(p, x).astype(jnp.float32).sum())
+  else:
+    fn = apply
+  return jax.jit(fn), (params, x)
+
+
+def jax_train_memory(name, dims):
+  """MiB of one float32 training step: XLA's compiled memory analysis (temp + args + outputs)."""
+  if name.startswith("torch"):
+    return None
+  fn, args = _jax_step(name, dims, "train", jnp.float32)
+  stats = fn.lower(*args).compile().memory_analysis()
+  total = (stats.temp_size_in_bytes + stats.argument_size_in_bytes + stats.output_size_in_bytes
+           - stats.alias_size_in_bytes)
+  return total / 2 ** 20
+
+
+# -- torch competitors ------------------------------------------------------------------------
+
+
+def _torch_model(name, dims):
+  torch.manual_seed(0)
+  torch.set_num_threads(os.cpu_count())
+  batch, time_len, features, hidden = dims
+  make = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[family(name)]
+  return make(features, hidden, batch_first=True), torch.randn(batch, time_len, features)
+
+
+def _torch_step(name, dims, mode):
+  model, x = _torch_model(name, dims)
+
+  def train():
+    model.zero_grad(set_to_none=True)
+    model(x)[0].sum().backward()
+
+  def infer():
+    with torch.no_grad():
+      model(x)
+
+  return train if mode == "train" else infer
+
+
+def torch_train_peak_rss_mib(name, dims):
+  """Growth of this process's peak RSS over one training step (run in a fresh subprocess)."""
+  step = _torch_step(name, dims, "train")
+  before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+  step()
+  return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def build(name, dims, mode, dtype):
+  """-> (step(), compile seconds or None), or None when the combination is not benchmarked."""
+  if name not in ALL:
+    raise ValueError(f"unknown competitor {name!r}; choose from {ALL}")
+  if name.startswith("torch"):
+    if not HAVE_TORCH or dtype != "float32":
+      return None
+    return _torch_step(name, dims, mode), None
+  if name.startswith("flax") and family(name) == "rnn":
+    return None
+  fn, args = _jax_step(name, dims, mode, jnp.dtype(dtype))
+  start = time.perf_counter()
+  compiled = fn.lower(*args).compile()
+  compile_s = time.perf_counter() - start
+  return (lambda: jax.block_until_ready(compiled(*args))), compile_s
