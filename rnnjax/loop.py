@@ -159,9 +159,11 @@ def format_progress(step: int, train_summary: Mapping[str, Any], test_summary: M
     quality = (f"accuracy on training set {100 * train_summary['accuracy']:.1f} %, "
                f"accuracy on test set {100 * test_summary['accuracy']:.2f} %")
   else:
-    quality = f"MAE on training set {train_summary['mae']:.4f}, MAE on test set {test_summary['mae']:.4f}"
+    quality = (f"MAE on training set {train_summary['mae']:.4f}, "
+               f"MAE on test set {test_summary['mae']:.4f}")
   eta = time.strftime("%H:%M:%S", time.gmtime(max(eta_s, 0)))
-  return f"step {step:04d} : loss is {loss:06.2f}, {quality} ({steps_per_sec:.1f} steps/s, ETA {eta})"
+  return (f"step {step:04d} : loss is {loss:06.2f}, {quality} "
+          f"({steps_per_sec:.1f} steps/s, ETA {eta})")
 
 
 class MetricsWriter:
@@ -254,21 +256,23 @@ def fit(model: nn.Module, data: common.DataSpec, config: TrainConfig, workdir: s
              writer=MetricsWriter(workdir, _hparams(model, data, config, hparams)),
              dropout_key=jax.device_put(dropout_key, replicated))
   try:
-    state, history = _train(run, _restore(run.manager, state))
+    state, history, final = _train(run, _restore(run.manager, state))
   finally:
     run.manager.wait_until_finished()
     run.manager.close()
-  final = run.evaluate_test(state)
+  final = final or run.evaluate_test(state)  # a finished run restored: evaluate it once
   if run.writer.active:
     plots.training_curves(run.writer.path, os.path.join(workdir, CURVES_FILE))
   return Result(state=state, eval=final, history=history, workdir=workdir)
 
 
-def _train(run: _Run, state: train.TrainState) -> tuple[train.TrainState, list[dict[str, Any]]]:
-  """The step loop from the restored step to num_steps; returns (final state, records)."""
+def _train(run: _Run, state: train.TrainState):
+  """The step loop from the restored step to num_steps; returns (final state, the metrics
+  records, the last test summary or None when there was nothing to train)."""
   config, start = run.config, int(jax.device_get(state.step))
   every = config.checkpoint_every or config.eval_every
-  history, window, tick, run_start = [], [], time.perf_counter(), time.perf_counter()
+  history, window, test_summary = [], [], None
+  tick = run_start = time.perf_counter()
   for step in range(start, config.num_steps):
     batch = common.train_batch(run.data.train, step, config.batch_size, config.seed)
     state, sums = run.train_fn(state, shard_batch(batch, run.mesh), run.dropout_key)
@@ -278,17 +282,19 @@ def _train(run: _Run, state: train.TrainState) -> tuple[train.TrainState, list[d
       jax.block_until_ready(sums)
       logging.info("First train step (compilation included): %.1f s.", time.perf_counter() - tick)
     if done % config.eval_every == 0 or done == config.num_steps:
-      history.append(_log(run, state, done, window, time.perf_counter() - tick,
-                          time.perf_counter() - run_start))
+      record, test_summary = _log(run, state, done, window, time.perf_counter() - tick,
+                                  time.perf_counter() - run_start)
+      history.append(record)
       window, tick = [], time.perf_counter()
     if done % every == 0 or done == config.num_steps:
       run.manager.save(done, args=ocp.args.StandardSave(state))
-  return state, history
+  return state, history, test_summary
 
 
 def _log(run: _Run, state: train.TrainState, step: int, window: list[Any], window_s: float,
-         elapsed_s: float) -> dict[str, Any]:
-  """Evaluates, logs the progress line and appends the metrics record of `step`."""
+         elapsed_s: float) -> tuple[dict[str, Any], dict[str, Any]]:
+  """Evaluates, logs the progress line and appends the metrics record of `step`; returns the
+  record and the test summary."""
   train_summary = metrics.summarize(metrics.merge(window))
   speed = len(window) / window_s
   eval_start = time.perf_counter()
@@ -299,7 +305,7 @@ def _log(run: _Run, state: train.TrainState, step: int, window: list[Any], windo
   record = {"step": step, **_to_json(train_summary, "train"), **_to_json(test_summary, "eval"),
             "steps_per_sec": speed, "eval_s": eval_s, "elapsed_s": elapsed_s}
   run.writer.write(record)
-  return record
+  return record, test_summary
 
 
 def log_report(result: Result, class_names: Sequence[str] = ()) -> None:
@@ -312,7 +318,8 @@ def log_report(result: Result, class_names: Sequence[str] = ()) -> None:
   names = list(class_names) or [str(i) for i in range(len(summary["confusion"]))]
   logging.info("Final test accuracy: %.2f %% (workdir %s)", 100 * summary["accuracy"],
                result.workdir)
-  per_class = ", ".join(f"{n} {100 * a:.2f} %" for n, a in zip(names, summary["per_class_accuracy"]))
+  per_class = ", ".join(f"{name} {100 * acc:.2f} %"
+                        for name, acc in zip(names, summary["per_class_accuracy"]))
   logging.info("Per-class test accuracy: %s", per_class)
   logging.info("Confusion matrix (rows true, columns predicted):\n%s",
                metrics.format_confusion(summary["confusion"], names))

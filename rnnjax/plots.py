@@ -52,8 +52,9 @@ def training_curves(metrics_path: str, png_path: str) -> None:
   for ax in (ax_loss, ax_quality):
     ax.grid(alpha=0.3)
     ax.legend()
-  fig.suptitle(", ".join(f"{k}={hparams[k]}" for k in ("model", "optimizer", "learning_rate",
-                                                       "hidden_size") if k in hparams))
+  shown = {"model": hparams.get("preset", hparams.get("model")), **{
+      k: hparams.get(k) for k in ("optimizer", "learning_rate", "schedule", "hidden_size")}}
+  fig.suptitle(", ".join(f"{k}={v}" for k, v in shown.items() if v is not None))
   fig.tight_layout()
   fig.savefig(png_path, dpi=100)
   plt.close(fig)
