@@ -4,8 +4,8 @@ The layer hoists the input projection `gx = x @ W_ih + b_ih` out of the loop (on
 autodiff already gives `dW_ih` as one big matmul). What is left, the recurrence, is what these
 functions compute. Autodiff of `lax.scan` is slow on CPU: its backward loop runs many small
 per-step ops and accumulates `dW_hh` with one small matmul per step. Here the forward scan saves
-what the backward needs in two stacked arrays (LSTM: gate activations [T, B, 4H] and c [T, B, H];
-GRU: gradient coefficients [T, B, 5H]) plus the h states, the reverse scan computes only the
+what the backward needs in a few stacked arrays (LSTM: the four gate activations and c, each
+[T, B, H]; GRU: gradient coefficients [T, B, 5H]) plus the h states, the reverse scan computes only the
 per-step pre-activation gradients `dz_t` and `dh_{t-1} = dz_t @ W_hh^T`, and the weight gradient
 is ONE matmul over all steps: `dW_hh = H_prev^T @ dZ` ([H, T*B] x [T*B, G*H]).
 Zero cotangents are skipped (symbolic zeros): a loss on the final state only never builds dhs.
@@ -18,9 +18,11 @@ Variational recurrent dropout: `h_mask` [B, H] multiplies h only where it enters
 matmul; the state itself is not masked. Gradients w.r.t. `h_mask` are exact (computed only when
 `h_mask` is being differentiated).
 
-Dtypes: everything (states, gates, matmul outputs, saved activations) is computed in the dtype of
-`gx`; `w_hh`, `h0`, ... are cast to it, and their gradients are cast back. Matmuls accumulate in
-float32 for 16-bit inputs (`preferred_element_type`). float64 works under `jax.enable_x64`.
+Dtypes: the loop computes in float32 when `gx` is bfloat16/float16 (XLA:CPU runs 16-bit
+elementwise code about 10x slower, and the cell state keeps its precision), else in `gx`'s dtype
+(float32, or float64 under `jax.enable_x64`). `w_hh`, `h0`, ... are cast to that dtype; outputs
+and dgx come back in `gx`'s dtype, the other gradients in their arguments' dtypes. The references
+follow the same rule, so fast == reference in every dtype.
 
 Gate orders: LSTM i, f, g, o on every 4H axis; GRU r, z, n on every 3H axis (reset-after, the
 cuDNN/PyTorch formulation).
@@ -64,8 +66,18 @@ def _zeros_if_symbolic(ct, like_shape, dtype):
   return jnp.zeros(like_shape, dtype) if isinstance(ct, SymbolicZero) else ct
 
 
+def _compute_dtype(dtype) -> jnp.dtype:
+  """float32 for 16-bit floats (XLA:CPU runs bfloat16 elementwise code ~10x slower), else dtype."""
+  return jnp.dtype(jnp.float32) if jnp.dtype(dtype).itemsize < 4 else jnp.dtype(dtype)
+
+
 def _cast_inputs(dtype, *arrays):
   return tuple(None if a is None else jnp.asarray(a).astype(dtype) for a in arrays)
+
+
+def _io_marker(gx: Array) -> Array:
+  """A 0-size residual that carries gx's dtype to the backward pass (dgx must have it)."""
+  return jnp.zeros((0,), gx.dtype)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -73,42 +85,35 @@ def _cast_inputs(dtype, *arrays):
 # ----------------------------------------------------------------------------------------------
 
 
-def _lstm_gates(z: Array) -> Array:
-  """Pre-activations [B, 4H] -> activations [B, 4H] (sigmoid on i, f, o; tanh on g).
-
-  One tanh over the whole row (sigmoid(x) = (1 + tanh(x / 2)) / 2): XLA:CPU otherwise evaluates
-  both functions on every element or splits the row into four fusions.
-  """
-  hidden = z.shape[-1] // 4
-  col = jnp.arange(4 * hidden)
-  is_g = (col >= 2 * hidden) & (col < 3 * hidden)                      # [4H]
-  is_g = is_g[None, :]                                                 # [1, 4H]
-  t = jnp.tanh(z * jnp.where(is_g, 1.0, 0.5).astype(z.dtype))
-  return jnp.where(is_g, t, 0.5 * t + 0.5)                             # [B, 4H]
+def _sigmoid(x: Array) -> Array:
+  """sigmoid(x) = (1 + tanh(x / 2)) / 2: one vectorised tanh, no exp + divide."""
+  return 0.5 * jnp.tanh(0.5 * x) + 0.5
 
 
 def _lstm_step(w, h_mask, bias, h, c, gx_t):
-  """One step -> (gate activations [B, 4H], c' [B, H], h' [B, H])."""
-  z = gx_t + _dot(_masked(h, h_mask), w)                               # [B, 4H]
+  """One step -> (gate activations (i, f, g, o), each [B, H]; c' [B, H]; h' [B, H]).
+
+  The gates are activated one [B, H] slice at a time: small fusions that XLA:CPU keeps on one
+  thread (a [B, 4H] one gets split across threads, which costs more than it saves on 2 cores).
+  """
+  z = gx_t.astype(w.dtype) + _dot(_masked(h, h_mask), w)              # [B, 4H]
   if bias is not None:
     z = z + bias[None, :]
-  act = _lstm_gates(z)
-  i, f, g, o = jnp.split(act, 4, axis=-1)                             # each [B, H]
+  i, f, g, o = jnp.split(z, 4, axis=-1)                               # each [B, H]
+  i, f, g, o = _sigmoid(i), _sigmoid(f), jnp.tanh(g), _sigmoid(o)
   c_new = f * c + i * g
-  return act, c_new, o * jnp.tanh(c_new)
+  return (i, f, g, o), c_new, o * jnp.tanh(c_new)
 
 
 def _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save):
-  """Forward loop. save=False: hs [T, B, H]; save=True: (h states, activations, c before step)."""
+  """Forward loop. save=False: hs [T, B, H]; save=True: (h states, (i, f, g, o), c before step)."""
 
   def step(carry, inputs):
     h, c = carry
     gx_t, valid_t = inputs                                             # [B, 4H], [B]
     act, c_new, h_new = _lstm_step(w, h_mask, bias, h, c, gx_t)
     h_new, c_new_kept = _keep(valid_t, h_new, h), _keep(valid_t, c_new, c)
-    # act is saved as [B, 4, H]: a different shape from the backward's dz [B, 4H], so that XLA does
-    # not merge their zero-initialised scan buffers into one and then copy it (a [T, B, 4H] copy).
-    out = (h_new, act.reshape(act.shape[0], 4, -1), c) if save else _keep(valid_t, h_new, 0)
+    out = (h_new, act, c) if save else _keep(valid_t, h_new, 0)
     return (h_new, c_new_kept), out
 
   return jax.lax.scan(step, (h0, c0), (gx, valid))
@@ -118,12 +123,13 @@ def lstm_recurrence_reference(gx: Array, w_hh: Array, h0: Array, c0: Array, vali
                               h_mask: Optional[Array] = None, bias: Optional[Array] = None
                               ) -> tuple[Array, tuple[Array, Array]]:
   """Plain LSTM loop: lax.scan, gradients by autodiff. Same contract as `lstm_recurrence`."""
-  w, h0, c0, h_mask, bias = _cast_inputs(gx.dtype, w_hh, h0, c0, h_mask, bias)
+  dtype = _compute_dtype(gx.dtype)
+  w, h0, c0, h_mask, bias = _cast_inputs(dtype, w_hh, h0, c0, h_mask, bias)
 
   def step(carry, inputs):
     h, c = carry
     gx_t, valid_t = inputs
-    z = gx_t + _dot(_masked(h, h_mask), w)
+    z = gx_t.astype(dtype) + _dot(_masked(h, h_mask), w)
     if bias is not None:
       z = z + bias[None, :]
     i, f, g, o = jnp.split(z, 4, axis=-1)
@@ -132,7 +138,7 @@ def lstm_recurrence_reference(gx: Array, w_hh: Array, h0: Array, c0: Array, vali
     return (_keep(valid_t, h_new, h), _keep(valid_t, c_new, c)), _keep(valid_t, h_new, 0)
 
   (h, c), hs = jax.lax.scan(step, (h0, c0), (gx, valid))
-  return hs, (h, c)
+  return hs.astype(gx.dtype), (h.astype(gx.dtype), c.astype(gx.dtype))
 
 
 @jax.custom_vjp
@@ -147,11 +153,12 @@ def _lstm_fwd(*primals):
   (h, c), (h_states, act, c_prev) = _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save=True)
   hs = jnp.where(valid[:, :, None], h_states, 0)                       # [T, B, H]
   h_prev = _shift_in(h0, h_states)                                     # [T, B, H]
-  return (hs, (h, c)), (act, c_prev, c, h_prev, valid, w, h_mask, mask_grad or None, bias)
+  return (hs, (h, c)), (act, c_prev, c, h_prev, valid, w, h_mask, mask_grad or None, bias,
+                        _io_marker(gx))
 
 
 def _lstm_bwd(res, cotangents):
-  act, c_prev, c_last, h_prev, valid, w, h_mask, mask_grad, bias = res
+  act, c_prev, c_last, h_prev, valid, w, h_mask, mask_grad, bias, io = res
   d_hs, (d_h, d_c) = cotangents
   shape, dtype = c_last.shape, c_last.dtype
   d_h, d_c = _zeros_if_symbolic(d_h, shape, dtype), _zeros_if_symbolic(d_c, shape, dtype)
@@ -161,33 +168,25 @@ def _lstm_bwd(res, cotangents):
   def step(carry, inputs):
     d_h, d_c, c, d_mask = carry            # grads w.r.t. the state after step t; c = c after t
     act_t, c_prev_t, valid_t, d_out, h_prev_t = inputs
-    act_t = act_t.reshape(act_t.shape[0], -1)                          # [B, 4, H] -> [B, 4H]
-    i, f, g, o = jnp.split(act_t, 4, axis=-1)                         # each [B, H]
+    i, f, g, o = act_t                                                 # each [B, H]
     tanh_c = jnp.tanh(c)
-    d_hn = d_h if d_out is None else d_h + d_out
+    d_hn = d_h if d_out is None else d_h + d_out.astype(dtype)
     d_cn = d_c + d_hn * o * (1 - tanh_c * tanh_c)
-    d_act = jnp.concatenate([d_cn * g, d_cn * c_prev_t, d_cn * i, d_hn * tanh_c], axis=-1)
-    d_z = _keep(valid_t, d_act * _lstm_gates_grad(act_t), 0)         # [B, 4H]
+    d_z = jnp.concatenate([d_cn * g * i * (1 - i), d_cn * c_prev_t * f * (1 - f),
+                           d_cn * i * (1 - g * g), d_hn * tanh_c * o * (1 - o)], axis=-1)
+    d_z = _keep(valid_t, d_z, 0)                                       # [B, 4H]
     d_hm = _dot(d_z, w_t)                                             # [B, H]
     if d_mask is not None:
       d_mask = d_mask + d_hm * h_prev_t
     d_h_prev = _keep(valid_t, _masked(d_hm, h_mask), d_h)
-    return (d_h_prev, _keep(valid_t, d_cn * f, d_c), c_prev_t, d_mask), d_z
+    return (d_h_prev, _keep(valid_t, d_cn * f, d_c), c_prev_t, d_mask), d_z.astype(io.dtype)
 
   d_mask0 = jnp.zeros(shape, dtype) if mask_grad else None
   xs = (act, c_prev, valid, d_hs if with_d_hs else None, h_prev if mask_grad else None)
   (d_h0, d_c0, _, d_mask), d_z = jax.lax.scan(step, (d_h, d_c, c_last, d_mask0), xs, reverse=True)
   d_w = _dot_tn(_masked(h_prev, h_mask), d_z)                          # [H, 4H]: one matmul
-  d_bias = None if bias is None else d_z.sum(axis=(0, 1))
+  d_bias = None if bias is None else d_z.sum(axis=(0, 1), dtype=dtype)
   return d_z, d_w, d_h0, d_c0, None, d_mask, d_bias
-
-
-def _lstm_gates_grad(act: Array) -> Array:
-  """d activation / d pre-activation, from the activations [B, 4H]."""
-  hidden = act.shape[-1] // 4
-  col = jnp.arange(4 * hidden)
-  is_g = ((col >= 2 * hidden) & (col < 3 * hidden))[None, :]          # [1, 4H]
-  return jnp.where(is_g, 1 - act * act, act * (1 - act))
 
 
 _lstm.defvjp(_lstm_fwd, _lstm_bwd, symbolic_zeros=True)
@@ -210,8 +209,9 @@ def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
   Returns:
     hs [T, B, H] (0 where not valid) and the final state (h [B, H], c [B, H]).
   """
-  w, h0, c0, h_mask, bias = _cast_inputs(gx.dtype, w_hh, h0, c0, h_mask, bias)
-  return _lstm(gx, w, h0, c0, jnp.asarray(valid, bool), h_mask, bias)
+  w, h0, c0, h_mask, bias = _cast_inputs(_compute_dtype(gx.dtype), w_hh, h0, c0, h_mask, bias)
+  hs, (h, c) = _lstm(gx, w, h0, c0, jnp.asarray(valid, bool), h_mask, bias)
+  return hs.astype(gx.dtype), (h.astype(gx.dtype), c.astype(gx.dtype))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -237,15 +237,26 @@ def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, bias, save):
     [d hh_n, d pre_r, d pre_z, d pre_n] = coef[:, :4H] * (dh', dh', dh', dh'),  dh'/dh = coef[:, 4H:].
   """
   hidden = h0.shape[-1]
+  scale = jnp.concatenate([jnp.ones((1, hidden)), jnp.full((1, 2 * hidden), 0.5)], axis=-1)
+  scale = scale.astype(w_nru.dtype)                                   # [1, 3H]
 
   def step(h, inputs):
     gx_t, valid_t = inputs                                             # [B, 3H], [B]
+    gx_t = gx_t.astype(w_nru.dtype)
     if bias is not None:
       gx_t = gx_t + bias[None, :]
     hh = _dot(_masked(h, h_mask), w_nru) + b_nru[None, :]              # [B, 3H]: (n, r, z)
     hh_n = hh[:, :hidden]
-    ru = 0.5 * jnp.tanh(0.5 * (gx_t[:, :2 * hidden] + hh[:, hidden:])) + 0.5   # [B, 2H]
-    r, u = ru[:, :hidden], ru[:, hidden:]
+    if save:   # per-gate [B, H] ops: the coefficients below then fuse with them
+      r = _sigmoid(gx_t[:, :hidden] + hh[:, hidden:2 * hidden])
+      u = _sigmoid(gx_t[:, hidden:2 * hidden] + hh[:, 2 * hidden:])
+    else:
+      # One tanh over the full [B, 3H] row (its n third, tanh(hh_n), is unused): XLA:CPU then
+      # emits it as its own fusion. Per-gate slices made XLA fuse the whole inference step into
+      # one loop with three tanh per element, ~2x slower (see benchmarks/README.md).
+      pre = hh + jnp.concatenate([jnp.zeros_like(hh_n), gx_t[:, :2 * hidden]], axis=-1)
+      t = jnp.tanh(pre * scale)                                        # [B, 3H]
+      r, u = 0.5 * t[:, hidden:2 * hidden] + 0.5, 0.5 * t[:, 2 * hidden:] + 0.5
     n = jnp.tanh(gx_t[:, 2 * hidden:] + r * hh_n)                     # [B, H]
     h_new = _keep(valid_t, n + u * (h - n), h)
     if not save:
@@ -262,10 +273,12 @@ def gru_recurrence_reference(gx: Array, w_hh: Array, b_hh: Array, h0: Array, val
                              h_mask: Optional[Array] = None, bias: Optional[Array] = None
                              ) -> tuple[Array, Array]:
   """Plain GRU loop: lax.scan, gradients by autodiff. Same contract as `gru_recurrence`."""
-  w, b, h0, h_mask, bias = _cast_inputs(gx.dtype, w_hh, b_hh, h0, h_mask, bias)
+  dtype = _compute_dtype(gx.dtype)
+  w, b, h0, h_mask, bias = _cast_inputs(dtype, w_hh, b_hh, h0, h_mask, bias)
 
   def step(h, inputs):
     gx_t, valid_t = inputs
+    gx_t = gx_t.astype(dtype)
     if bias is not None:
       gx_t = gx_t + bias[None, :]
     x_r, x_z, x_n = jnp.split(gx_t, 3, axis=-1)
@@ -276,7 +289,7 @@ def gru_recurrence_reference(gx: Array, w_hh: Array, b_hh: Array, h0: Array, val
     return _keep(valid_t, h_new, h), _keep(valid_t, h_new, 0)
 
   h, hs = jax.lax.scan(step, h0, (gx, valid))
-  return hs, h
+  return hs.astype(gx.dtype), h.astype(gx.dtype)
 
 
 @jax.custom_vjp
@@ -296,11 +309,11 @@ def _gru_fwd(*primals):
                                   save=True)
   hs = jnp.where(valid[:, :, None], h_states, 0)                       # [T, B, H]
   return (hs, h), (coef, _shift_in(h0, h_states), valid, w_nru, h_mask, mask_grad or None,
-                   bias)
+                   bias, _io_marker(gx))
 
 
 def _gru_bwd(res, cotangents):
-  coef, h_prev, valid, w_nru, h_mask, mask_grad, bias = res
+  coef, h_prev, valid, w_nru, h_mask, mask_grad, bias, io = res
   d_hs, d_h = cotangents
   shape, dtype = h_prev.shape[1:], h_prev.dtype
   hidden = shape[-1]
@@ -311,14 +324,14 @@ def _gru_bwd(res, cotangents):
   def step(carry, inputs):
     d_h, d_mask = carry                                                # grad w.r.t. state after t
     coef_t, valid_t, d_out, h_prev_t = inputs
-    d_hn = d_h if d_out is None else d_h + d_out
+    d_hn = d_h if d_out is None else d_h + d_out.astype(dtype)
     # (d hh_n, d pre_r, d pre_z, d pre_n) [B, 4H]; its first 3H are d hh in (n, r, z) order.
     d_all = _keep(valid_t, coef_t[:, :4 * hidden] * jnp.concatenate([d_hn] * 4, axis=-1), 0)
     d_hm = _dot(d_all[:, :3 * hidden], w_t)                           # [B, H]
     if d_mask is not None:
       d_mask = d_mask + d_hm * h_prev_t
     d_h_prev = _keep(valid_t, d_hn * coef_t[:, 4 * hidden:] + _masked(d_hm, h_mask), d_h)
-    return (d_h_prev, d_mask), (d_all[:, hidden:], d_all[:, :hidden])
+    return (d_h_prev, d_mask), (d_all[:, hidden:].astype(io.dtype), d_all[:, :hidden])
 
   d_mask0 = jnp.zeros(shape, dtype) if mask_grad else None
   xs = (coef, valid, d_hs if with_d_hs else None, h_prev if mask_grad else None)
@@ -326,8 +339,9 @@ def _gru_bwd(res, cotangents):
   h_prev_m = _masked(h_prev, h_mask)                                   # [T, B, H]
   d_w = jnp.concatenate([_dot_tn(h_prev_m, d_gx[..., :2 * hidden]),  # [H, 3H] (r, z, n)
                          _dot_tn(h_prev_m, d_hh_n)], axis=-1)
-  d_b = jnp.concatenate([d_gx[..., :2 * hidden].sum(axis=(0, 1)), d_hh_n.sum(axis=(0, 1))])
-  d_bias = None if bias is None else d_gx.sum(axis=(0, 1))
+  d_b = jnp.concatenate([d_gx[..., :2 * hidden].sum(axis=(0, 1), dtype=dtype),
+                         d_hh_n.sum(axis=(0, 1))])
+  d_bias = None if bias is None else d_gx.sum(axis=(0, 1), dtype=dtype)
   return d_gx, d_w, d_b, d_h0, None, d_mask, d_bias
 
 
@@ -355,5 +369,6 @@ def gru_recurrence(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array,
   Returns:
     hs [T, B, H] (0 where not valid) and the final state h [B, H].
   """
-  w, b, h0, h_mask, bias = _cast_inputs(gx.dtype, w_hh, b_hh, h0, h_mask, bias)
-  return _gru(gx, w, b, h0, jnp.asarray(valid, bool), h_mask, bias)
+  w, b, h0, h_mask, bias = _cast_inputs(_compute_dtype(gx.dtype), w_hh, b_hh, h0, h_mask, bias)
+  hs, h = _gru(gx, w, b, h0, jnp.asarray(valid, bool), h_mask, bias)
+  return hs.astype(gx.dtype), h.astype(gx.dtype)
