@@ -30,6 +30,11 @@ from typing import Callable
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+# PyTorch's OpenMP workers spin after every op by default; on 2 shared cores that spinning steals
+# the CPU from whatever runs next (the next competitor, other users' jobs) and slowed torch itself
+# 3x under load. PASSIVE measured faster for torch here, so it is the default (set it before torch
+# is imported; export OMP_WAIT_POLICY=ACTIVE to compare).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -165,7 +170,8 @@ def markdown(results) -> str:
   env = results["env"]
   lines = [f"# RNN benchmark ({env['date']})", "",
            f"jax {env['jax']}, flax {env['flax']}, torch {env['torch']}, {env['cpus']} CPUs "
-           f"({env['cpu']}); median of {env['repeats']} interleaved rounds; "
+           f"({env['cpu']}), OMP_WAIT_POLICY={env['omp_wait_policy']}; median of "
+           f"{env['repeats']} interleaved rounds; "
            "train = forward+backward of sum(outputs) w.r.t. all parameters; ratios use the "
            "float32 torch / flax row of the same workload and mode (LSTM vs torch nn.LSTM and "
            "flax OptimizedLSTMCell, GRU vs nn.GRU and flax GRUCell, RNN vs nn.RNN). "
@@ -196,7 +202,7 @@ def _env(args):
         break
   return dict(date=time.strftime("%Y-%m-%d %H:%M"), jax=jax.__version__, flax=flax.__version__,
               torch=comp.torch_version(), cpus=os.cpu_count(), cpu=cpu, repeats=args.repeats,
-              argv=sys.argv[1:])
+              omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), argv=sys.argv[1:])
 
 
 def main(argv=None):

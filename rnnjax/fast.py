@@ -90,17 +90,27 @@ def _sigmoid(x: Array) -> Array:
   return 0.5 * jnp.tanh(0.5 * x) + 0.5
 
 
-def _lstm_step(w, h_mask, bias, h, c, gx_t):
+def _lstm_step(w, h_mask, bias, h, c, gx_t, per_gate):
   """One step -> (gate activations (i, f, g, o), each [B, H]; c' [B, H]; h' [B, H]).
 
-  The gates are activated one [B, H] slice at a time: small fusions that XLA:CPU keeps on one
-  thread (a [B, 4H] one gets split across threads, which costs more than it saves on 2 cores).
+  per_gate=True (training) activates the gates one [B, H] slice at a time; they are saved for
+  the backward pass anyway, and XLA:CPU keeps these small fusions on one thread (a [B, 4H] one is
+  split across threads, which costs more than it saves on 2 loaded cores). per_gate=False
+  (inference) runs one tanh over the whole [B, 4H] row instead: with per-gate slices XLA fuses
+  the whole step into one loop with 5 tanh per element, ~2x slower (see benchmarks/README.md).
   """
   z = gx_t.astype(w.dtype) + _dot(_masked(h, h_mask), w)              # [B, 4H]
   if bias is not None:
     z = z + bias[None, :]
-  i, f, g, o = jnp.split(z, 4, axis=-1)                               # each [B, H]
-  i, f, g, o = _sigmoid(i), _sigmoid(f), jnp.tanh(g), _sigmoid(o)
+  if per_gate:
+    i, f, g, o = jnp.split(z, 4, axis=-1)                             # each [B, H]
+    i, f, g, o = _sigmoid(i), _sigmoid(f), jnp.tanh(g), _sigmoid(o)
+  else:
+    hidden = z.shape[-1] // 4
+    col = jnp.arange(4 * hidden)[None, :]
+    is_g = (col >= 2 * hidden) & (col < 3 * hidden)                    # [1, 4H]
+    t = jnp.tanh(z * jnp.where(is_g, 1.0, 0.5).astype(z.dtype))      # sigmoid via tanh
+    i, f, g, o = jnp.split(jnp.where(is_g, t, 0.5 * t + 0.5), 4, axis=-1)
   c_new = f * c + i * g
   return (i, f, g, o), c_new, o * jnp.tanh(c_new)
 
@@ -111,7 +121,7 @@ def _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save):
   def step(carry, inputs):
     h, c = carry
     gx_t, valid_t = inputs                                             # [B, 4H], [B]
-    act, c_new, h_new = _lstm_step(w, h_mask, bias, h, c, gx_t)
+    act, c_new, h_new = _lstm_step(w, h_mask, bias, h, c, gx_t, per_gate=save)
     h_new, c_new_kept = _keep(valid_t, h_new, h), _keep(valid_t, c_new, c)
     out = (h_new, act, c) if save else _keep(valid_t, h_new, 0)
     return (h_new, c_new_kept), out
