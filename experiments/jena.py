@@ -21,7 +21,23 @@ Data: the Keras file jena_climate_2009_2016.csv or a station CSV such as weather
 (plain, .gz, .xz or .zip) in --data_dir (default $RNNJAX_DATA_DIR/jena_climate). The split is
 200k/100k/rest rows for the Keras file, else 50/25/25 % (2020: Jan-Jun / Jul-Sep / Oct-Dec).
 
-Expected results: filled in below once measured.
+Changed from the seed: 10 epochs instead of 20, to stay within 15 minutes on 2 shared CPU
+cores (the seed's 20 took an estimated 16-29 min there); the extra epochs only overfit further.
+
+Measured (weather_2020.csv.xz, 1 CPU device, 2 cores shared with other jobs at load average 6;
+wall time includes loading and compilation), default command, 5,000 steps, 9.0 min:
+  validation MAE 0.527 (3.50 degC) vs naive 0.440 (2.92 degC): 20 % WORSE than naive
+  test       MAE 0.530 (3.52 degC) vs naive 0.325 (2.16 degC): 63 % WORSE than naive
+The issue's target (GRU(32) 10 % below naive) is NOT met on the 2020 file. The GRU overfits
+from the first epoch (training MAE 0.39 -> 0.14, validation best 0.434 after epoch 1, 1 %
+below naive): six months of training rows (Jan-Jun) is 1/8 of the Keras file's and does not
+cover the validation (Jul-Sep) or test (Oct-Dec) seasons. Even a ridge regression on the last
+48 hourly steps beats the naive forecast by at most 3 % (validation) and loses on test with all
+14 features; a GRU on the temperature alone got at best 4 % (validation) and 1 % (test) below
+naive. Chollet's own GRU on the 2009-2016 file was 8.6 % below naive (0.265 vs 0.29).
+Known issue: --recurrent_dropout with the GRU presets diverges in training (outputs ~1e21 on
+these windows): the shared time loop applies the dropout mask to the GRU's carried state, not
+only to the recurrent matmul's input. The LSTM presets are not affected.
 """
 from absl import app, flags
 
@@ -33,7 +49,7 @@ _HIDDEN = flags.DEFINE_integer("hidden_size", 32, "Units per recurrent layer (se
 _LAYERS = flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
 _DROPOUT = flags.DEFINE_float("dropout", 0.0, "Dropout between layers and before the output.")
 _RDROP = flags.DEFINE_float("recurrent_dropout", 0.0, "Variational dropout on h (seed: 0.2).")
-_EPOCHS = flags.DEFINE_integer("epochs", 20, "Epochs (seed 001: 20; 40 with dropout).")
+_EPOCHS = flags.DEFINE_integer("epochs", 10, "Epochs (seed 001: 20; 40 with dropout).")
 _STEPS_PER_EPOCH = flags.DEFINE_integer("steps_per_epoch", 500, "Steps per epoch (seed: 500).")
 _LOOKBACK = flags.DEFINE_integer("lookback", 1440, "Rows of history per window (10 days).")
 _STEP = flags.DEFINE_integer("step", 6, "Rows between the steps of a window (6: hourly).")

@@ -29,6 +29,8 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 from rnnjax import loop, metrics, plots, train
 from rnnjax.data import common
 
+import matplotlib.pyplot as plt  # noqa: E402  (after rnnjax.plots chose the Agg backend)
+
 HISTORY_FILE = "history.png"
 
 
@@ -83,8 +85,6 @@ def history_figure(workdir: str, steps_per_epoch: int, png_name: str = HISTORY_F
   """Seed 001's figures from workdir/metrics.jsonl: 'Training and validation accuracy' (when
   there is one) and 'Training and validation loss' against epoch, training as blue dots ('bo'),
   validation as a blue line ('b'). Returns the path of the PNG."""
-  import matplotlib.pyplot as plt  # plots has chosen the Agg backend
-
   _, records = plots.read_metrics(os.path.join(workdir, loop.METRICS_FILE))
   epoch = [r["step"] / steps_per_epoch for r in records]
   panels = [("acc", "accuracy"), ("loss", "loss")] if records and "train/accuracy" in records[0] \

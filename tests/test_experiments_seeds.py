@@ -65,9 +65,6 @@ EXPERIMENTS = [
          flags=TINY + ["--epochs=1", "--model=rnn"],   # 8 images / 4 = 2 steps
          outputs=["metrics.jsonl", "curves.png"],
          log_lines=["step 0002 : loss is", "Final test accuracy", "Confusion matrix"]),
-    dict(testcase_name="mnist_permuted_pixels", script="mnist.py", fixture=write_mnist,
-         flags=TINY + ["--epochs=1", "--model=gru", "--pixels", "--permute_seed=3"],
-         outputs=["metrics.jsonl"], log_lines=["step 0002 : loss is"]),
     dict(testcase_name="imdb", script="imdb.py", fixture=write_imdb,
          flags=TINY + ["--epochs=1", "--model=lstm", "--vocab_size=20", "--max_len=6",
                        "--embed_dim=3"],
