@@ -16,8 +16,8 @@ keep float32 parameters and compute in bfloat16.
 
 Peak memory of one training step at T in `--memory_lengths` (B=32, D=1, H=128): JAX variants from
 XLA's compiled memory analysis (temp + arguments + outputs, exact, no run needed); torch from the
-growth of the peak RSS of a fresh subprocess during one step (an upper bound, includes allocator
-slack).
+growth of the peak RSS of a fresh torch-only subprocess during its first step (torch_memory.py;
+an upper bound: includes one-time allocations).
 """
 import argparse
 import json
@@ -65,7 +65,6 @@ def parse_args(argv=None):
   p.add_argument("--warmup", type=int, default=2)
   p.add_argument("--memory_lengths", default="784,4096", help="T values for the memory table; ''")
   p.add_argument("--quick", action="store_true", help="tiny workload, 3 repeats, short memory T")
-  p.add_argument("--torch_memory_probe", default=None, help=argparse.SUPPRESS)
   args = p.parse_args(argv)
   if args.quick:
     args.workloads, args.repeats, args.warmup, args.memory_lengths = "tiny", 3, 1, "16"
@@ -144,7 +143,7 @@ def memory_table(lengths, competitors):
     dims = (32, time_len, 1, 128)
     for cname in competitors:
       if cname.startswith("torch"):
-        mib, method = _torch_peak_rss(cname, dims), "subprocess peak-RSS growth"
+        mib, method = _torch_peak_rss(cname, dims), "peak-RSS growth, first step (torch_memory.py)"
       else:
         mib, method = comp.jax_train_memory(cname, dims), "XLA memory_analysis (temp+args+out)"
       if mib is not None:
@@ -154,10 +153,10 @@ def memory_table(lengths, competitors):
 
 
 def _torch_peak_rss(cname, dims):
-  if not comp.HAVE_TORCH:
+  if not comp.HAVE_TORCH or not os.path.exists("/proc/self/clear_refs"):
     return None
-  cmd = [sys.executable, os.path.abspath(__file__), "--torch_memory_probe",
-         f"{cname}:{':'.join(map(str, dims))}"]
+  script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_memory.py")
+  cmd = [sys.executable, script, comp.family(cname), *map(str, dims)]
   out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
   return float(out.strip().splitlines()[-1])
 
@@ -207,10 +206,6 @@ def _env(args):
 
 def main(argv=None):
   args = parse_args(argv)
-  if args.torch_memory_probe:
-    cname, *dims = args.torch_memory_probe.split(":")
-    print(comp.torch_train_peak_rss_mib(cname, tuple(int(d) for d in dims)))
-    return None
   timings = []
   for wname in args.workloads.split(","):
     name, dims = _workload(wname)

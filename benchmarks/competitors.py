@@ -6,7 +6,6 @@ one [T*B, D] x [D, G*H] matmul, input bias added inside the loop), ref (the same
 lax.scan + autodiff references), rnnjax (rnnjax.layers.Recurrent with rnnjax.cells).
 """
 import os
-import resource
 import time
 
 import flax.linen as nn
@@ -140,14 +139,6 @@ def _torch_step(name, dims, mode):
       model(x)
 
   return train if mode == "train" else infer
-
-
-def torch_train_peak_rss_mib(name, dims):
-  """Growth of this process's peak RSS over one training step (run in a fresh subprocess)."""
-  step = _torch_step(name, dims, "train")
-  before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-  step()
-  return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
 
 
 # -- entry point --------------------------------------------------------------------------------
