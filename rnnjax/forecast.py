@@ -52,8 +52,8 @@ def log_comparison(rows: Sequence[dict[str, float]]) -> None:
   """One line per split: model MAE beside the naive baseline's."""
   for r in rows:
     logging.info("%s MAE: model %.4f (%.2f degC), naive (T in 24 h = last observed T) %.4f "
-                 "(%.2f degC): model %.1f %% below naive.", r["split"].capitalize(), r["mae"], r["mae_degC"],
-                 r["naive_mae"], r["naive_mae_degC"], r["below_naive_pct"])
+                 "(%.2f degC): model %.1f %% below naive.", r["split"].capitalize(), r["mae"],
+                 r["mae_degC"], r["naive_mae"], r["naive_mae_degC"], r["below_naive_pct"])
 
 
 def plot(data: jena.JenaData, split: str, predictions: np.ndarray, png_path: str, *,
