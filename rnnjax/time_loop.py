@@ -43,8 +43,10 @@ def masked_step(step, weights, h_mask: Array | None):
   """
   def body(state, inputs):
     gx_t, valid_t = inputs
-    step_in = state if h_mask is None else state._replace(h=state.h * h_mask)
-    new_state, y_t = step(weights, step_in, gx_t)
+    if h_mask is None:
+      new_state, y_t = step(weights, state, gx_t)
+    else:
+      new_state, y_t = step(weights, state, gx_t, h_mask=h_mask)
     keep = valid_t[:, None]                                             # [B, 1]
     state = jax.tree.map(lambda n, o: jnp.where(keep, n.astype(o.dtype), o), new_state, state)
     return state, jnp.where(keep, y_t, jnp.zeros_like(y_t))

@@ -55,26 +55,28 @@ def lstm_step(p, x, state):
   return (h, c), h
 
 
-def gru_step(p, x, state):
+def gru_step(p, x, state, h_mask=None):
+  """h_mask (recurrent dropout) scales h where it enters the recurrent matmuls only."""
   (h,) = state
   hid = h.shape[-1]
+  hm = h if h_mask is None else h * h_mask
   xr, xz, xn = np.split(input_term(p, x, 3), 3)
   u = p["recurrent_kernel"]
   scale = p.get("recurrent_norm_scale")
   if "recurrent_bias" in p:                       # reset after
-    a = h @ u
+    a = hm @ u
     if scale is not None:
       a = per_gate_norm(a, scale, 3)
     ar, az, an = np.split(a + p["recurrent_bias"], 3)
     r, z = sigmoid(xr + ar), sigmoid(xz + az)
     n = np.tanh(xn + r * an)
   else:                                           # reset before
-    a = h @ u[:, :2 * hid]
+    a = hm @ u[:, :2 * hid]
     if scale is not None:
       a = per_gate_norm(a, scale[:2 * hid], 2)
     ar, az = np.split(a, 2)
     r, z = sigmoid(xr + ar), sigmoid(xz + az)
-    an = (r * h) @ u[:, 2 * hid:]
+    an = (r * hm) @ u[:, 2 * hid:]
     if scale is not None:
       an = layer_norm(an, scale[2 * hid:])
     n = np.tanh(xn + an)

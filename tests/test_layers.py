@@ -1,4 +1,6 @@
 """Recurrent, Bidirectional and Stacked: lengths, reverse, merge modes, dropout, transforms."""
+import functools
+
 from absl.testing import absltest, parameterized
 import flax.linen as nn
 import jax
@@ -188,7 +190,8 @@ class StackedTest(parameterized.TestCase):
     padding = jnp.arange(T)[None, :, None] >= LENGTHS[:, None, None]
     np.testing.assert_array_equal(jnp.where(padding, run(0), 0.0), 0.0)
 
-  def test_recurrent_dropout_reuses_one_mask_at_every_step(self):
+  @parameterized.parameters("scan", "auto")
+  def test_recurrent_dropout_reuses_one_mask_at_every_step(self, implementation):
     cell = cells.GRUCell(H)
     variables = init(layers.Recurrent(cell))
     bound = cell.bind({"params": variables["params"]["cell"]})
@@ -196,13 +199,12 @@ class StackedTest(parameterized.TestCase):
     mask = np.asarray(jax.random.bernoulli(jax.random.key(5), 0.5, (B, H)), np.float64) * 2.0
     valid = jnp.arange(T)[:, None] < LENGTHS[None, :]
     _, ys = time_loop.run(bound, bound.weights(), gx, bound.initial_state(B), valid,
-                          h_mask=jnp.asarray(mask, jnp.float32), implementation="scan")
-    masked_step = lambda p, x, s: reference.gru_step(p, x, (s[0] * mask_b,))  # noqa: E731
+                          h_mask=jnp.asarray(mask, jnp.float32), implementation=implementation)
     want = np.zeros((B, T, H))
     params = to_numpy(variables["params"]["cell"])
-    for b in range(B):
-      mask_b = mask[b]
-      want[b:b + 1] = reference.run(masked_step, params, np.asarray(XS[b:b + 1], np.float64),
+    for b in range(B):                       # the mask touches h only inside the recurrent matmul
+      step = functools.partial(reference.gru_step, h_mask=mask[b])
+      want[b:b + 1] = reference.run(step, params, np.asarray(XS[b:b + 1], np.float64),
                                     LENGTHS[b:b + 1], (np.zeros((1, H)),))[0]
     np.testing.assert_allclose(jnp.swapaxes(ys, 0, 1), want, rtol=1e-5, atol=1e-6)
 

@@ -4,7 +4,9 @@ The cell contract (see `rnnjax.layers.Recurrent`):
   project_inputs(xs [..., D]) -> gx [..., G*H]   everything that does not depend on the carry
   weights() -> pytree                             what the per-step function closes over
   initial_state(batch_size) -> state              zeros
-  step_fn() -> step(weights, state, gx_t [B, G*H]) -> (state, y_t [B, H]), a pure function
+  step_fn() -> step(weights, state, gx_t [B, G*H], h_mask=None) -> (state, y_t [B, H]), a pure
+               function; h_mask [B, H] is the recurrent-dropout mask on h where it enters the
+               recurrent matmul (the state itself is never masked)
   output_size -> int                              H (P for a projected LSTM)
 """
 from __future__ import annotations

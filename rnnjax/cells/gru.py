@@ -96,25 +96,31 @@ def _norm(x: Array, scale: Array | None, num_gates: int) -> Array:
   return x if scale is None else gate_layer_norm(x, scale.astype(x.dtype), num_gates)
 
 
-def gru_step(w: GRUWeights, state: HiddenState, gx_t: Array) -> tuple[HiddenState, Array]:
-  """One GRU step. gx_t [B, 3H] hoisted input term -> (new state, h_t [B, H])."""
+def gru_step(w: GRUWeights, state: HiddenState, gx_t: Array,
+             h_mask: Array | None = None) -> tuple[HiddenState, Array]:
+  """One GRU step. gx_t [B, 3H] hoisted input term -> (new state, h_t [B, H]).
+
+  h_mask [B, H] (recurrent dropout, as Keras) multiplies h where it enters the recurrent
+  matmuls; the update z * h_{t-1} uses the unmasked state.
+  """
   dtype = gx_t.dtype
   h_prev = state.h.astype(dtype)
+  h_in = h_prev if h_mask is None else h_prev * h_mask.astype(dtype)
   hid = h_prev.shape[-1]
   gx_r, gx_z, gx_n = jnp.split(gx_t, 3, axis=-1)                     # each [B, H]
   scale = w.recurrent_norm_scale
   if w.b_hh is not None:                                             # reset after
-    a = _norm(h_prev @ w.w_hh.astype(dtype), scale, 3)                # [B, 3H]
+    a = _norm(h_in @ w.w_hh.astype(dtype), scale, 3)                  # [B, 3H]
     a = a + expand(w.b_hh.astype(dtype), a)
     a_r, a_z, a_n = jnp.split(a, 3, axis=-1)
     r, z = jax.nn.sigmoid(gx_r + a_r), jax.nn.sigmoid(gx_z + a_z)
     n = jnp.tanh(gx_n + r * a_n)
   else:                                                              # reset before
     w_hh = w.w_hh.astype(dtype)
-    a = _norm(h_prev @ w_hh[:, :2 * hid], None if scale is None else scale[:2 * hid], 2)
+    a = _norm(h_in @ w_hh[:, :2 * hid], None if scale is None else scale[:2 * hid], 2)
     a_r, a_z = jnp.split(a, 2, axis=-1)                              # each [B, H]
     r, z = jax.nn.sigmoid(gx_r + a_r), jax.nn.sigmoid(gx_z + a_z)
-    a_n = _norm((r * h_prev) @ w_hh[:, 2 * hid:], None if scale is None else scale[2 * hid:], 1)
+    a_n = _norm((r * h_in) @ w_hh[:, 2 * hid:], None if scale is None else scale[2 * hid:], 1)
     n = jnp.tanh(gx_n + a_n)
   h = (1.0 - z) * n + z * h_prev
   return HiddenState(h), h

@@ -119,10 +119,15 @@ class LSTMCell(nn.Module):
     return lstm_step
 
 
-def lstm_step(w: LSTMWeights, state: LSTMState, gx_t: Array) -> tuple[LSTMState, Array]:
-  """One LSTM step. gx_t [B, 4H] hoisted input term -> (new state, h_t [B, H or P])."""
+def lstm_step(w: LSTMWeights, state: LSTMState, gx_t: Array,
+              h_mask: Array | None = None) -> tuple[LSTMState, Array]:
+  """One LSTM step. gx_t [B, 4H] hoisted input term -> (new state, h_t [B, H or P]).
+
+  h_mask [B, H or P] (recurrent dropout) multiplies h where it enters the recurrent matmul.
+  """
   dtype = gx_t.dtype
-  z = state.h.astype(dtype) @ w.w_hh.astype(dtype)                   # [B, 4H]
+  h_in = state.h if h_mask is None else state.h * h_mask
+  z = h_in.astype(dtype) @ w.w_hh.astype(dtype)                      # [B, 4H]
   if w.recurrent_norm_scale is not None:
     z = gate_layer_norm(z, w.recurrent_norm_scale.astype(dtype), 4)
   i, f, g, o = jnp.split(gx_t + z, 4, axis=-1)                       # each [B, H]

@@ -64,8 +64,12 @@ class SimpleRNNCell(nn.Module):
     return functools.partial(simple_step, activation=self.activation)
 
 
-def simple_step(w_hh: Array, state: HiddenState, gx_t: Array, *,
-                activation: str = "tanh") -> tuple[HiddenState, Array]:
-  """One Elman step. w_hh [H, H], state.h [B, H], gx_t [B, H] -> (state, h_t [B, H])."""
-  h = ACTIVATIONS[activation](gx_t + state.h.astype(gx_t.dtype) @ w_hh.astype(gx_t.dtype))
+def simple_step(w_hh: Array, state: HiddenState, gx_t: Array, *, activation: str = "tanh",
+                h_mask: Array | None = None) -> tuple[HiddenState, Array]:
+  """One Elman step. w_hh [H, H], state.h [B, H], gx_t [B, H] -> (state, h_t [B, H]).
+
+  h_mask [B, H] (recurrent dropout) multiplies h where it enters the recurrent matmul.
+  """
+  h_in = state.h if h_mask is None else state.h * h_mask
+  h = ACTIVATIONS[activation](gx_t + h_in.astype(gx_t.dtype) @ w_hh.astype(gx_t.dtype))
   return HiddenState(h), h
