@@ -90,16 +90,10 @@ def _is_tree(path: str) -> bool:
              for c in ("pos", "neg"))
 
 
-def _cache_dir(root: str, cache_dir: str | None) -> str:
-  if cache_dir:
-    return os.path.expanduser(cache_dir)
-  try:
-    os.makedirs(root, exist_ok=True)
-    if os.access(root, os.W_OK):
-      return root
-  except OSError:
-    pass
-  return common.data_dir(None, NAME)
+def _cache_dir(cache_dir: str | None) -> str:
+  """Where the tokenised arrays go: cache_dir, else $RNNJAX_DATA_DIR/imdb or ~/.cache/rnnjax/imdb.
+  Never the data folder itself: it may be shared or read-only (and os.access says yes to root)."""
+  return os.path.expanduser(cache_dir) if cache_dir else common.data_dir(None, NAME)
 
 
 def _review_order(name: str) -> tuple[int, str]:
@@ -260,7 +254,7 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
     (neg/pos), num_classes=1 (one sigmoid logit), feature_dim=V.
   """
   root = common.data_dir(data_dir, NAME)
-  cache = _cache_dir(root, cache_dir)
+  cache = _cache_dir(cache_dir)
   source = find_source(root, cache)
   settings = dict(vocab_size=vocab_size, max_len=max_len,
                   validation_fraction=validation_fraction, seed=seed)
