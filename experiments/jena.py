@@ -37,10 +37,6 @@ cover the validation (Jul-Sep) or test (Oct-Dec) seasons. Even a ridge regressio
 48 hourly steps beats the naive forecast by at most 3 % (validation) and loses on test with all
 14 features; a GRU on the temperature alone got at best 4 % (validation) and 1 % (test) below
 naive. Chollet's own GRU on the 2009-2016 file was 8.6 % below naive (0.265 vs 0.29).
-Known issue: GRU + --recurrent_dropout is correct on the default fast path (rnnjax.fast) but
-diverges on the lax.scan path (outputs ~1e22 on these windows): time_loop.masked_step applies
-the dropout mask to the GRU's carried state, not only to the recurrent matmul's input. The
-presets use the fast path; LSTM and SimpleRNN are not affected on either path.
 """
 from absl import app, flags
 
