@@ -2,8 +2,9 @@
 
 Names: <impl>_<cell>. impl: torch (nn.LSTM/GRU/RNN, batch_first), flax (nn.RNN over a flax cell:
 optlstm = OptimizedLSTMCell), fast (rnnjax.fast with the input projection hoisted: time-major x,
-one [T*B, D] x [D, G*H] matmul, input bias added inside the loop), ref (the same with the plain
-lax.scan + autodiff references), rnnjax (rnnjax.layers.Recurrent with rnnjax.cells).
+one [T*B, D] x [D, G*H] matmul, input bias added inside the loop), fastx (rnnjax.fast with the
+projection inside the loop: `w_ih=`), ref (the hoisted version with the plain lax.scan + autodiff
+references), rnnjax (rnnjax.layers.Recurrent with rnnjax.cells).
 """
 import os
 import time
@@ -21,8 +22,9 @@ except ImportError:  # the JAX rows still run
   torch = None
   HAVE_TORCH = False
 
-ALL = ["torch_lstm", "flax_optlstm", "flax_lstm", "fast_lstm", "ref_lstm", "rnnjax_lstm",
-       "torch_gru", "flax_gru", "fast_gru", "ref_gru", "rnnjax_gru", "torch_rnn", "rnnjax_rnn"]
+ALL = ["torch_lstm", "flax_optlstm", "flax_lstm", "fast_lstm", "fastx_lstm", "ref_lstm",
+       "rnnjax_lstm", "torch_gru", "flax_gru", "fast_gru", "fastx_gru", "ref_gru", "rnnjax_gru",
+       "torch_rnn", "rnnjax_rnn"]
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
@@ -69,18 +71,22 @@ def _hoisted(name, dims, dtype):
             "b_hh": jnp.zeros((width,))}
   lstm_fn = fast.lstm_recurrence if name.startswith("fast") else fast.lstm_recurrence_reference
   gru_fn = fast.gru_recurrence if name.startswith("fast") else fast.gru_recurrence_reference
+  in_loop = name.startswith("fastx")
 
   def apply(p, x):
     batch, time_len, _ = x.shape
     p = jax.tree.map(lambda a: a.astype(dtype), p)
-    x_tm = jnp.swapaxes(x.astype(dtype), 0, 1).reshape(time_len * batch, features)  # [T*B, D]
-    gx = (x_tm @ p["w_ih"]).reshape(time_len, batch, width)               # [T, B, G*H]
+    x_tm = jnp.swapaxes(x.astype(dtype), 0, 1)                          # [T, B, D]
+    kwargs = {"w_ih": p["w_ih"]} if in_loop else {}
+    if not in_loop:
+      x_tm = (x_tm.reshape(time_len * batch, features) @ p["w_ih"]).reshape(
+          time_len, batch, width)                                         # [T, B, G*H]
     zeros = jnp.zeros((batch, hidden), dtype)
     valid = jnp.ones((time_len, batch), bool)
     if cell == "lstm":
-      hs, _ = lstm_fn(gx, p["w_hh"], zeros, zeros, valid, bias=p["b_ih"] + p["b_hh"])
+      hs, _ = lstm_fn(x_tm, p["w_hh"], zeros, zeros, valid, bias=p["b_ih"] + p["b_hh"], **kwargs)
     else:
-      hs, _ = gru_fn(gx, p["w_hh"], p["b_hh"], zeros, valid, bias=p["b_ih"])
+      hs, _ = gru_fn(x_tm, p["w_hh"], p["b_hh"], zeros, valid, bias=p["b_ih"], **kwargs)
     return jnp.swapaxes(hs, 0, 1)                                         # [B, T, H]
 
   return params, apply

@@ -75,6 +75,27 @@ def _cast_inputs(dtype, *arrays):
   return tuple(None if a is None else jnp.asarray(a).astype(dtype) for a in arrays)
 
 
+def _project(gx_t: Array, w_ih: Optional[Array], dtype) -> Array:
+  """The step's input term: gx_t [B, G*H] itself, or x_t [B, D] @ w_ih [D, G*H] (in-loop mode)."""
+  return gx_t.astype(dtype) if w_ih is None else _dot(gx_t.astype(dtype), w_ih)
+
+
+def _project_all(gx: Array, w_ih: Optional[Array], dtype) -> Array:
+  """The references' input term for all steps: gx, or x [T, B, D] @ w_ih as one matmul."""
+  if w_ih is None:
+    return gx.astype(dtype)
+  return _dot(gx.reshape(-1, gx.shape[-1]).astype(dtype), w_ih).reshape(gx.shape[:2] + (-1,))
+
+
+def _input_grads(proj, d_gx: Array, dtype):
+  """(grad of the first argument, grad of w_ih) from d gx [T, B, G*H]: two big matmuls."""
+  if proj is None:
+    return d_gx, None
+  x, w_ih = proj
+  d_x = _dot(d_gx.reshape(-1, d_gx.shape[-1]).astype(dtype), w_ih.T)            # [T*B, D]
+  return d_x.reshape(x.shape).astype(x.dtype), _dot_tn(x.astype(dtype), d_gx)
+
+
 def _io_marker(gx: Array) -> Array:
   """A 0-size residual that carries gx's dtype to the backward pass (dgx must have it)."""
   return jnp.zeros((0,), gx.dtype)
@@ -99,7 +120,7 @@ def _lstm_step(w, h_mask, bias, h, c, gx_t, per_gate):
   (inference) runs one tanh over the whole [B, 4H] row instead: with per-gate slices XLA fuses
   the whole step into one loop with 5 tanh per element, ~2x slower (see benchmarks/README.md).
   """
-  z = gx_t.astype(w.dtype) + _dot(_masked(h, h_mask), w)              # [B, 4H]
+  z = gx_t + _dot(_masked(h, h_mask), w)                              # [B, 4H]
   if bias is not None:
     z = z + bias[None, :]
   if per_gate:
@@ -115,13 +136,14 @@ def _lstm_step(w, h_mask, bias, h, c, gx_t, per_gate):
   return (i, f, g, o), c_new, o * jnp.tanh(c_new)
 
 
-def _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save):
+def _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, w_ih, save):
   """Forward loop. save=False: hs [T, B, H]; save=True: (h states, (i, f, g, o), c before step)."""
 
   def step(carry, inputs):
     h, c = carry
-    gx_t, valid_t = inputs                                             # [B, 4H], [B]
-    act, c_new, h_new = _lstm_step(w, h_mask, bias, h, c, gx_t, per_gate=save)
+    gx_t, valid_t = inputs                                             # [B, 4H] or [B, D], [B]
+    act, c_new, h_new = _lstm_step(w, h_mask, bias, h, c, _project(gx_t, w_ih, w.dtype),
+                                   per_gate=save)
     h_new, c_new_kept = _keep(valid_t, h_new, h), _keep(valid_t, c_new, c)
     out = (h_new, act, c) if save else _keep(valid_t, h_new, 0)
     return (h_new, c_new_kept), out
@@ -130,16 +152,17 @@ def _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save):
 
 
 def lstm_recurrence_reference(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
-                              h_mask: Optional[Array] = None, bias: Optional[Array] = None
-                              ) -> tuple[Array, tuple[Array, Array]]:
+                              h_mask: Optional[Array] = None, bias: Optional[Array] = None, *,
+                              w_ih: Optional[Array] = None) -> tuple[Array, tuple[Array, Array]]:
   """Plain LSTM loop: lax.scan, gradients by autodiff. Same contract as `lstm_recurrence`."""
   dtype = _compute_dtype(gx.dtype)
-  w, h0, c0, h_mask, bias = _cast_inputs(dtype, w_hh, h0, c0, h_mask, bias)
+  w, h0, c0, h_mask, bias, w_ih = _cast_inputs(dtype, w_hh, h0, c0, h_mask, bias, w_ih)
+  z_in = _project_all(gx, w_ih, dtype)                                 # [T, B, 4H]
 
   def step(carry, inputs):
     h, c = carry
     gx_t, valid_t = inputs
-    z = gx_t.astype(dtype) + _dot(_masked(h, h_mask), w)
+    z = gx_t + _dot(_masked(h, h_mask), w)
     if bias is not None:
       z = z + bias[None, :]
     i, f, g, o = jnp.split(z, 4, axis=-1)
@@ -147,28 +170,30 @@ def lstm_recurrence_reference(gx: Array, w_hh: Array, h0: Array, c0: Array, vali
     h_new = jax.nn.sigmoid(o) * jnp.tanh(c_new)
     return (_keep(valid_t, h_new, h), _keep(valid_t, c_new, c)), _keep(valid_t, h_new, 0)
 
-  (h, c), hs = jax.lax.scan(step, (h0, c0), (gx, valid))
+  (h, c), hs = jax.lax.scan(step, (h0, c0), (z_in, valid))
   return hs.astype(gx.dtype), (h.astype(gx.dtype), c.astype(gx.dtype))
 
 
 @jax.custom_vjp
-def _lstm(gx, w, h0, c0, valid, h_mask, bias):
-  (h, c), hs = _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save=False)
+def _lstm(gx, w, h0, c0, valid, h_mask, bias, w_ih):
+  (h, c), hs = _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, w_ih, save=False)
   return hs, (h, c)
 
 
 def _lstm_fwd(*primals):
   mask_grad = primals[5] is not None and primals[5].perturbed
-  gx, w, h0, c0, valid, h_mask, bias = (None if p is None else p.value for p in primals)
-  (h, c), (h_states, act, c_prev) = _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, save=True)
+  gx, w, h0, c0, valid, h_mask, bias, w_ih = (None if p is None else p.value for p in primals)
+  (h, c), (h_states, act, c_prev) = _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, w_ih,
+                                               save=True)
   hs = jnp.where(valid[:, :, None], h_states, 0)                       # [T, B, H]
   h_prev = _shift_in(h0, h_states)                                     # [T, B, H]
+  proj = None if w_ih is None else (gx, w_ih)
   return (hs, (h, c)), (act, c_prev, c, h_prev, valid, w, h_mask, mask_grad or None, bias,
-                        _io_marker(gx))
+                        _io_marker(gx), proj)
 
 
 def _lstm_bwd(res, cotangents):
-  act, c_prev, c_last, h_prev, valid, w, h_mask, mask_grad, bias, io = res
+  act, c_prev, c_last, h_prev, valid, w, h_mask, mask_grad, bias, io, proj = res
   d_hs, (d_h, d_c) = cotangents
   shape, dtype = c_last.shape, c_last.dtype
   d_h, d_c = _zeros_if_symbolic(d_h, shape, dtype), _zeros_if_symbolic(d_c, shape, dtype)
@@ -189,22 +214,24 @@ def _lstm_bwd(res, cotangents):
     if d_mask is not None:
       d_mask = d_mask + d_hm * h_prev_t
     d_h_prev = _keep(valid_t, _masked(d_hm, h_mask), d_h)
-    return (d_h_prev, _keep(valid_t, d_cn * f, d_c), c_prev_t, d_mask), d_z.astype(io.dtype)
+    d_z_out = d_z if proj is not None else d_z.astype(io.dtype)
+    return (d_h_prev, _keep(valid_t, d_cn * f, d_c), c_prev_t, d_mask), d_z_out
 
   d_mask0 = jnp.zeros(shape, dtype) if mask_grad else None
   xs = (act, c_prev, valid, d_hs if with_d_hs else None, h_prev if mask_grad else None)
   (d_h0, d_c0, _, d_mask), d_z = jax.lax.scan(step, (d_h, d_c, c_last, d_mask0), xs, reverse=True)
   d_w = _dot_tn(_masked(h_prev, h_mask), d_z)                          # [H, 4H]: one matmul
   d_bias = None if bias is None else d_z.sum(axis=(0, 1), dtype=dtype)
-  return d_z, d_w, d_h0, d_c0, None, d_mask, d_bias
+  d_gx, d_w_ih = _input_grads(proj, d_z, dtype)
+  return d_gx, d_w, d_h0, d_c0, None, d_mask, d_bias, d_w_ih
 
 
 _lstm.defvjp(_lstm_fwd, _lstm_bwd, symbolic_zeros=True)
 
 
 def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
-                    h_mask: Optional[Array] = None, bias: Optional[Array] = None
-                    ) -> tuple[Array, tuple[Array, Array]]:
+                    h_mask: Optional[Array] = None, bias: Optional[Array] = None, *,
+                    w_ih: Optional[Array] = None) -> tuple[Array, tuple[Array, Array]]:
   """LSTM time loop with a hand-written VJP.
 
   Args:
@@ -215,12 +242,16 @@ def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
     h_mask: optional [B, H] recurrent dropout mask; the matmul uses (h * h_mask) @ w_hh.
     bias: optional [4H], added inside the loop. Passing the bias here instead of adding it to gx
       saves one [T, B, 4H] temporary (XLA:CPU does not add it in place).
+    w_ih: optional [D, 4H]. If given, `gx` holds the raw inputs x [T, B, D] and every step
+      computes x_t @ w_ih itself, so no [T, B, 4H] input buffer is ever materialised (dx and
+      dw_ih are still one matmul each). Faster on CPU when D is small (pixel-MNIST, D=1).
 
   Returns:
     hs [T, B, H] (0 where not valid) and the final state (h [B, H], c [B, H]).
   """
-  w, h0, c0, h_mask, bias = _cast_inputs(_compute_dtype(gx.dtype), w_hh, h0, c0, h_mask, bias)
-  hs, (h, c) = _lstm(gx, w, h0, c0, jnp.asarray(valid, bool), h_mask, bias)
+  w, h0, c0, h_mask, bias, w_ih = _cast_inputs(_compute_dtype(gx.dtype), w_hh, h0, c0, h_mask,
+                                                bias, w_ih)
+  hs, (h, c) = _lstm(gx, w, h0, c0, jnp.asarray(valid, bool), h_mask, bias, w_ih)
   return hs.astype(gx.dtype), (h.astype(gx.dtype), c.astype(gx.dtype))
 
 
@@ -239,7 +270,7 @@ def _from_nru(a: Array, hidden: int) -> Array:
   return jnp.concatenate([a[..., hidden:], a[..., :hidden]], axis=-1)
 
 
-def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, bias, save):
+def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, bias, w_ih, save):
   """Forward loop with the kernel in (n, r, z) order.
 
   save=False: hs [T, B, H]. save=True: (h states [T, B, H], coefficients [T, B, 5H]) where the
@@ -251,8 +282,8 @@ def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, bias, save):
   scale = scale.astype(w_nru.dtype)                                   # [1, 3H]
 
   def step(h, inputs):
-    gx_t, valid_t = inputs                                             # [B, 3H], [B]
-    gx_t = gx_t.astype(w_nru.dtype)
+    gx_t, valid_t = inputs                                             # [B, 3H] or [B, D], [B]
+    gx_t = _project(gx_t, w_ih, w_nru.dtype)                           # [B, 3H]
     if bias is not None:
       gx_t = gx_t + bias[None, :]
     hh = _dot(_masked(h, h_mask), w_nru) + b_nru[None, :]              # [B, 3H]: (n, r, z)
@@ -280,15 +311,15 @@ def _gru_scan(gx, w_nru, b_nru, h0, valid, h_mask, bias, save):
 
 
 def gru_recurrence_reference(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array,
-                             h_mask: Optional[Array] = None, bias: Optional[Array] = None
-                             ) -> tuple[Array, Array]:
+                             h_mask: Optional[Array] = None, bias: Optional[Array] = None, *,
+                             w_ih: Optional[Array] = None) -> tuple[Array, Array]:
   """Plain GRU loop: lax.scan, gradients by autodiff. Same contract as `gru_recurrence`."""
   dtype = _compute_dtype(gx.dtype)
-  w, b, h0, h_mask, bias = _cast_inputs(dtype, w_hh, b_hh, h0, h_mask, bias)
+  w, b, h0, h_mask, bias, w_ih = _cast_inputs(dtype, w_hh, b_hh, h0, h_mask, bias, w_ih)
+  z_in = _project_all(gx, w_ih, dtype)                                 # [T, B, 3H]
 
   def step(h, inputs):
     gx_t, valid_t = inputs
-    gx_t = gx_t.astype(dtype)
     if bias is not None:
       gx_t = gx_t + bias[None, :]
     x_r, x_z, x_n = jnp.split(gx_t, 3, axis=-1)
@@ -298,32 +329,33 @@ def gru_recurrence_reference(gx: Array, w_hh: Array, b_hh: Array, h0: Array, val
     h_new = (1 - u) * n + u * h
     return _keep(valid_t, h_new, h), _keep(valid_t, h_new, 0)
 
-  h, hs = jax.lax.scan(step, h0, (gx, valid))
+  h, hs = jax.lax.scan(step, h0, (z_in, valid))
   return hs.astype(gx.dtype), h.astype(gx.dtype)
 
 
 @jax.custom_vjp
-def _gru(gx, w, b, h0, valid, h_mask, bias):
+def _gru(gx, w, b, h0, valid, h_mask, bias, w_ih):
   hidden = h0.shape[-1]
-  h, hs = _gru_scan(gx, _to_nru(w, hidden), _to_nru(b, hidden), h0, valid, h_mask, bias,
+  h, hs = _gru_scan(gx, _to_nru(w, hidden), _to_nru(b, hidden), h0, valid, h_mask, bias, w_ih,
                     save=False)
   return hs, h
 
 
 def _gru_fwd(*primals):
   mask_grad = primals[5] is not None and primals[5].perturbed
-  gx, w, b, h0, valid, h_mask, bias = (None if p is None else p.value for p in primals)
+  gx, w, b, h0, valid, h_mask, bias, w_ih = (None if p is None else p.value for p in primals)
   hidden = h0.shape[-1]
   w_nru = _to_nru(w, hidden)
-  h, (h_states, coef) = _gru_scan(gx, w_nru, _to_nru(b, hidden), h0, valid, h_mask, bias,
+  h, (h_states, coef) = _gru_scan(gx, w_nru, _to_nru(b, hidden), h0, valid, h_mask, bias, w_ih,
                                   save=True)
   hs = jnp.where(valid[:, :, None], h_states, 0)                       # [T, B, H]
+  proj = None if w_ih is None else (gx, w_ih)
   return (hs, h), (coef, _shift_in(h0, h_states), valid, w_nru, h_mask, mask_grad or None,
-                   bias, _io_marker(gx))
+                   bias, _io_marker(gx), proj)
 
 
 def _gru_bwd(res, cotangents):
-  coef, h_prev, valid, w_nru, h_mask, mask_grad, bias, io = res
+  coef, h_prev, valid, w_nru, h_mask, mask_grad, bias, io, proj = res
   d_hs, d_h = cotangents
   shape, dtype = h_prev.shape[1:], h_prev.dtype
   hidden = shape[-1]
@@ -341,7 +373,8 @@ def _gru_bwd(res, cotangents):
     if d_mask is not None:
       d_mask = d_mask + d_hm * h_prev_t
     d_h_prev = _keep(valid_t, d_hn * coef_t[:, 4 * hidden:] + _masked(d_hm, h_mask), d_h)
-    return (d_h_prev, d_mask), (d_all[:, hidden:].astype(io.dtype), d_all[:, :hidden])
+    d_gx = d_all[:, hidden:] if proj is not None else d_all[:, hidden:].astype(io.dtype)
+    return (d_h_prev, d_mask), (d_gx, d_all[:, :hidden])
 
   d_mask0 = jnp.zeros(shape, dtype) if mask_grad else None
   xs = (coef, valid, d_hs if with_d_hs else None, h_prev if mask_grad else None)
@@ -352,15 +385,16 @@ def _gru_bwd(res, cotangents):
   d_b = jnp.concatenate([d_gx[..., :2 * hidden].sum(axis=(0, 1), dtype=dtype),
                          d_hh_n.sum(axis=(0, 1))])
   d_bias = None if bias is None else d_gx.sum(axis=(0, 1), dtype=dtype)
-  return d_gx, d_w, d_b, d_h0, None, d_mask, d_bias
+  d_first, d_w_ih = _input_grads(proj, d_gx, dtype)
+  return d_first, d_w, d_b, d_h0, None, d_mask, d_bias, d_w_ih
 
 
 _gru.defvjp(_gru_fwd, _gru_bwd, symbolic_zeros=True)
 
 
 def gru_recurrence(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array,
-                   h_mask: Optional[Array] = None, bias: Optional[Array] = None
-                   ) -> tuple[Array, Array]:
+                   h_mask: Optional[Array] = None, bias: Optional[Array] = None, *,
+                   w_ih: Optional[Array] = None) -> tuple[Array, Array]:
   """Reset-after GRU time loop with a hand-written VJP.
 
   h' = (1 - u) * n + u * h with r = sigmoid(gx_r + hh_r), u = sigmoid(gx_z + hh_z),
@@ -375,10 +409,13 @@ def gru_recurrence(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array,
     h_mask: optional [B, H] recurrent dropout mask.
     bias: optional [3H] input bias b_ih, added to gx inside the loop (saves a [T, B, 3H]
       temporary, as for `lstm_recurrence`).
+    w_ih: optional [D, 3H]; if given, `gx` holds the raw inputs x [T, B, D] and the projection
+      runs inside the loop, as for `lstm_recurrence`.
 
   Returns:
     hs [T, B, H] (0 where not valid) and the final state h [B, H].
   """
-  w, b, h0, h_mask, bias = _cast_inputs(_compute_dtype(gx.dtype), w_hh, b_hh, h0, h_mask, bias)
-  hs, h = _gru(gx, w, b, h0, jnp.asarray(valid, bool), h_mask, bias)
+  w, b, h0, h_mask, bias, w_ih = _cast_inputs(_compute_dtype(gx.dtype), w_hh, b_hh, h0, h_mask,
+                                               bias, w_ih)
+  hs, h = _gru(gx, w, b, h0, jnp.asarray(valid, bool), h_mask, bias, w_ih)
   return hs.astype(gx.dtype), h.astype(gx.dtype)

@@ -37,12 +37,13 @@ def _problem(cell, dtype=jnp.float32, seed=0):
 
 
 def _call(fn, cell, args, valid):
+  kwargs = {"w_ih": args["w_ih"]} if "w_ih" in args else {}           # in-loop projection
   if cell == "lstm":
     hs, (h, c) = fn(args["gx"], args["w_hh"], args["h0"], args["c0"], valid,
-                    args.get("h_mask"), args.get("bias"))
+                    args.get("h_mask"), args.get("bias"), **kwargs)
     return hs, h, c
   hs, h = fn(args["gx"], args["w_hh"], args["b_hh"], args["h0"], valid, args.get("h_mask"),
-             args.get("bias"))
+             args.get("bias"), **kwargs)
   return hs, h, None
 
 
@@ -82,6 +83,20 @@ class FastRecurrenceTest(parameterized.TestCase):
     probes = _probes()
     got, want = jax.jit(lambda a: [jax.value_and_grad(_functional(fn, cell, _valid(), probes))(a)
                                    for fn in (fast_fn, ref_fn)])(args)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5)
+    for name in args:
+      np.testing.assert_allclose(got[1][name], want[1][name], rtol=1e-5, atol=1e-5, err_msg=name)
+
+  @parameterized.parameters("lstm", "gru")
+  def test_in_loop_projection_matches_reference(self, cell):
+    args = _problem(cell)
+    gates = args["w_hh"].shape[1]
+    args["gx"] = jax.random.normal(jax.random.key(7), (T, B, 3))        # raw inputs x, D = 3
+    args["w_ih"] = jax.random.normal(jax.random.key(8), (3, gates))
+    probes = _probes()
+    got, want = jax.jit(lambda a: [jax.value_and_grad(_functional(fn, cell, _valid(), probes))(a)
+                                   for fn in FNS[cell]])(args)
+    self.assertGreater(float(jnp.abs(got[1]["w_ih"]).max()), 0)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5)
     for name in args:
       np.testing.assert_allclose(got[1][name], want[1][name], rtol=1e-5, atol=1e-5, err_msg=name)
