@@ -65,6 +65,8 @@ def parse_args(argv=None):
   p.add_argument("--warmup", type=int, default=2)
   p.add_argument("--memory_lengths", default="784,4096", help="T values for the memory table; ''")
   p.add_argument("--quick", action="store_true", help="tiny workload, 3 repeats, short memory T")
+  p.add_argument("--render", action="store_true",
+                 help="only rewrite <out>/results.md from an existing <out>/results.json")
   args = p.parse_args(argv)
   if args.quick:
     args.workloads, args.repeats, args.warmup, args.memory_lengths = "tiny", 3, 1, "16"
@@ -165,6 +167,31 @@ def _fmt(v, spec=".2f"):
   return "" if v is None else format(v, spec)
 
 
+def summary(results) -> list[str]:
+  """One line per workload: float32 medians of the main competitors, with ratios."""
+  rows = {(r["workload"], r["mode"], r["dtype"], r["competitor"]): r for r in results["timings"]}
+  lines = ["| workload | mode | LSTM: fastx / fast / rnnjax ms | torch_lstm | flax_optlstm | "
+           "best fast x torch | best fast x flax | GRU: fastx / fast ms | flax_gru | "
+           "best fast x flax_gru |", "|---|---|---|---:|---:|---:|---:|---|---:|---:|"]
+  for workload in dict.fromkeys(r["workload"] for r in results["timings"]):
+    for mode in ("train", "infer"):
+      get = lambda c: rows.get((workload, mode, "float32", c))  # noqa: E731
+      best = min((get(c) for c in ("fast_lstm", "fastx_lstm") if get(c)),
+                 key=lambda r: r["median_ms"], default=None)
+      best_gru = min((get(c) for c in ("fast_gru", "fastx_gru") if get(c)),
+                     key=lambda r: r["median_ms"], default=None)
+      if best is None and best_gru is None:
+        continue
+      ms = lambda c: _fmt(get(c)["median_ms"]) if get(c) else "-"  # noqa: E731
+      lines.append(
+          f"| {workload} | {mode} | {ms('fastx_lstm')} / {ms('fast_lstm')} / {ms('rnnjax_lstm')}"
+          f" | {ms('torch_lstm')} | {ms('flax_optlstm')} | "
+          f"{_fmt(best and best['ratio_torch'])} | {_fmt(best and best['ratio_flax'])} | "
+          f"{ms('fastx_gru')} / {ms('fast_gru')} | {ms('flax_gru')} | "
+          f"{_fmt(best_gru and best_gru['ratio_flax'])} |")
+  return lines
+
+
 def markdown(results) -> str:
   env = results["env"]
   lines = [f"# RNN benchmark ({env['date']})", "",
@@ -176,6 +203,7 @@ def markdown(results) -> str:
            "flax OptimizedLSTMCell, GRU vs nn.GRU and flax GRUCell, RNN vs nn.RNN). "
            "`load` is the 1-min load average when the group started (2 cores: > 2 means other "
            "processes competed for the CPU).", ""]
+  lines += ["## Summary (float32)", ""] + summary(results) + ["", "## All rows", ""]
   lines += ["| workload (B,T,D,H) | mode | dtype | competitor | median ms | x torch | x flax | "
             "compile s | load |", "|---|---|---|---|---:|---:|---:|---:|---:|"]
   for r in results["timings"]:
@@ -206,6 +234,12 @@ def _env(args):
 
 def main(argv=None):
   args = parse_args(argv)
+  if args.render:
+    with open(os.path.join(args.out, "results.json")) as f:
+      results = json.load(f)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+      f.write(markdown(results))
+    return results
   timings = []
   for wname in args.workloads.split(","):
     name, dims = _workload(wname)
