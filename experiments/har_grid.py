@@ -26,7 +26,8 @@ _HIDDEN_SIZES = flags.DEFINE_list("hidden_sizes", ["32"], "Hidden sizes.")
 
 def main(argv):
   del argv
-  grid.run(har.build_model, har.load_data(), loop.TrainConfig.from_flags(flags.FLAGS),
+  base = loop.TrainConfig.from_flags(flags.FLAGS, learning_rate=har.DEFAULT_LEARNING_RATE)
+  grid.run(har.build_model, har.load_data(), base,
            flags.FLAGS.workdir or loop.default_workdir("har", "grid"),
            models=_MODELS.value, optimizers=_OPTIMIZERS.value,
            learning_rates=[float(lr) for lr in _LRS.value],
