@@ -123,6 +123,13 @@ def check_batch_size(batch_size: int, mesh: jax.sharding.Mesh, what: str = "batc
                      f"mesh; pick a multiple of {n} (e.g. {batch_size + n - batch_size % n}).")
 
 
+def one_step_in_flight(mesh: jax.sharding.Mesh) -> bool:
+  """Whether to wait for each step before dispatching the next: on XLA:CPU a multi-device mesh
+  deadlocks in its collectives (all-reduce / all-gather rendezvous timeout) once several steps
+  are queued (seen with jax 0.10.2 and 2-4 host devices). GPUs and TPUs keep async dispatch."""
+  return mesh.devices.size > 1 and mesh.devices.flat[0].platform == "cpu"
+
+
 def shard_batch(batch: Batch, mesh: jax.sharding.Mesh) -> Batch:
   """Places a global numpy batch on the mesh, split along "data" ([B, ...] -> B/n rows each).
   Every process holds the same global batch and hands over only its own rows."""
@@ -140,7 +147,9 @@ def shard_batch(batch: Batch, mesh: jax.sharding.Mesh) -> Batch:
 def evaluate(eval_fn, state: train.TrainState, split: common.Split, batch_size: int,
              mesh: jax.sharding.Mesh) -> dict[str, Any]:
   """metrics.summarize over a whole split (padded rows carry weight 0)."""
-  sums = [eval_fn(state, shard_batch(b, mesh)) for b in common.eval_batches(split, batch_size)]
+  wait = jax.block_until_ready if one_step_in_flight(mesh) else (lambda x: x)
+  sums = [wait(eval_fn(state, shard_batch(b, mesh)))
+          for b in common.eval_batches(split, batch_size)]
   return metrics.summarize(metrics.merge(sums))
 
 
@@ -271,6 +280,7 @@ def _train(run: _Run, state: train.TrainState):
   records, the last test summary or None when there was nothing to train)."""
   config, start = run.config, int(jax.device_get(state.step))
   every = config.checkpoint_every or config.eval_every
+  wait = one_step_in_flight(run.mesh)
   history, window, test_summary = [], [], None
   tick = run_start = time.perf_counter()
   for step in range(start, config.num_steps):
@@ -278,8 +288,9 @@ def _train(run: _Run, state: train.TrainState):
     state, sums = run.train_fn(state, shard_batch(batch, run.mesh), run.dropout_key)
     window.append(sums)
     done = step + 1
-    if done == start + 1:
+    if wait or done == start + 1:
       jax.block_until_ready(sums)
+    if done == start + 1:
       logging.info("First train step (compilation included): %.1f s.", time.perf_counter() - tick)
     if done % config.eval_every == 0 or done == config.num_steps:
       record, test_summary = _log(run, state, done, window, time.perf_counter() - tick,
