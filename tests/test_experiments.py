@@ -4,6 +4,7 @@ Adding an experiment is one entry in EXPERIMENTS: the script, a fixture writer (
 the flags that point the script at the fixture), flags that make the run tiny, and the files
 its workdir must hold afterwards. Each run is a subprocess, so every script parses its own flags.
 """
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import tempfile
 
 import numpy as np
 from absl.testing import absltest, parameterized
+
+from seed_fixtures import EXPERIMENTS as SEED_EXPERIMENTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HAR_CHANNELS = ("body_acc_x", "body_acc_y", "body_acc_z", "body_gyro_x", "body_gyro_y",
@@ -49,6 +52,8 @@ EXPERIMENTS = [
          log_lines=["Grid point rnn_sgd_lr0.1_h4: test accuracy"]),
 ]
 
+EXPERIMENTS += SEED_EXPERIMENTS
+
 
 class ExperimentSmokeTest(parameterized.TestCase):
 
@@ -68,6 +73,10 @@ class ExperimentSmokeTest(parameterized.TestCase):
         self.assertTrue(os.path.exists(os.path.join(workdir, output)), output)
       for line in log_lines:
         self.assertIn(line, done.stderr)
+      metrics = os.path.join(workdir, "metrics.jsonl")
+      if os.path.exists(metrics):                    # a grid writes one per point instead
+        with open(metrics) as f:
+          self.assertIn(2, [json.loads(line).get("step") for line in f])
 
 
 if __name__ == "__main__":
