@@ -64,6 +64,9 @@ def parse_args(argv=None):
   p.add_argument("--repeats", type=int, default=20)
   p.add_argument("--warmup", type=int, default=2)
   p.add_argument("--memory_lengths", default="784,4096", help="T values for the memory table; ''")
+  p.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
+                 help="tuned: rnnjax.tune_malloc() first (process-wide, so every competitor, "
+                      "torch included, gets it); default: glibc's own thresholds")
   p.add_argument("--quick", action="store_true", help="tiny workload, 3 repeats, short memory T")
   p.add_argument("--render", action="store_true",
                  help="only rewrite <out>/results.md from an existing <out>/results.json")
@@ -168,27 +171,30 @@ def _fmt(v, spec=".2f"):
 
 
 def summary(results) -> list[str]:
-  """One line per workload: float32 medians of the main competitors, with ratios."""
+  """One line per workload: float32 medians of the main competitors, with ratios.
+
+  "rnnjax" is the public layer (`layers.Recurrent`, what users get); "best fast" the faster of
+  the bare rnnjax.fast functions (fast: hoisted projection, fastx: projection inside the loop).
+  """
   rows = {(r["workload"], r["mode"], r["dtype"], r["competitor"]): r for r in results["timings"]}
-  lines = ["| workload | mode | LSTM: fastx / fast / rnnjax ms | torch_lstm | flax_optlstm | "
-           "best fast x torch | best fast x flax | GRU: fastx / fast ms | flax_gru | "
-           "best fast x flax_gru |", "|---|---|---|---:|---:|---:|---:|---|---:|---:|"]
+  lines = ["| workload | mode | LSTM: rnnjax / fast / fastx ms | torch_lstm | flax_optlstm | "
+           "rnnjax x torch | rnnjax x flax | best fast x flax | GRU: rnnjax / fast / fastx ms | "
+           "flax_gru | rnnjax x flax_gru |", "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|"]
   for workload in dict.fromkeys(r["workload"] for r in results["timings"]):
     for mode in ("train", "infer"):
       get = lambda c: rows.get((workload, mode, "float32", c))  # noqa: E731
+      if not any(get(c) for c in ("rnnjax_lstm", "fast_lstm", "rnnjax_gru", "fast_gru")):
+        continue
       best = min((get(c) for c in ("fast_lstm", "fastx_lstm") if get(c)),
                  key=lambda r: r["median_ms"], default=None)
-      best_gru = min((get(c) for c in ("fast_gru", "fastx_gru") if get(c)),
-                     key=lambda r: r["median_ms"], default=None)
-      if best is None and best_gru is None:
-        continue
       ms = lambda c: _fmt(get(c)["median_ms"]) if get(c) else "-"  # noqa: E731
+      ratio = lambda c, k: _fmt(get(c) and get(c)[k])  # noqa: E731
       lines.append(
-          f"| {workload} | {mode} | {ms('fastx_lstm')} / {ms('fast_lstm')} / {ms('rnnjax_lstm')}"
-          f" | {ms('torch_lstm')} | {ms('flax_optlstm')} | "
-          f"{_fmt(best and best['ratio_torch'])} | {_fmt(best and best['ratio_flax'])} | "
-          f"{ms('fastx_gru')} / {ms('fast_gru')} | {ms('flax_gru')} | "
-          f"{_fmt(best_gru and best_gru['ratio_flax'])} |")
+          f"| {workload} | {mode} | {ms('rnnjax_lstm')} / {ms('fast_lstm')} / {ms('fastx_lstm')}"
+          f" | {ms('torch_lstm')} | {ms('flax_optlstm')} | {ratio('rnnjax_lstm', 'ratio_torch')} |"
+          f" {ratio('rnnjax_lstm', 'ratio_flax')} | {_fmt(best and best['ratio_flax'])} | "
+          f"{ms('rnnjax_gru')} / {ms('fast_gru')} / {ms('fastx_gru')} | {ms('flax_gru')} | "
+          f"{ratio('rnnjax_gru', 'ratio_flax')} |")
   return lines
 
 
@@ -196,7 +202,8 @@ def markdown(results) -> str:
   env = results["env"]
   lines = [f"# RNN benchmark ({env['date']})", "",
            f"jax {env['jax']}, flax {env['flax']}, torch {env['torch']}, {env['cpus']} CPUs "
-           f"({env['cpu']}), OMP_WAIT_POLICY={env['omp_wait_policy']}; median of "
+           f"({env['cpu']}), OMP_WAIT_POLICY={env['omp_wait_policy']}, malloc "
+           f"{env.get('malloc', 'default')}; median of "
            f"{env['repeats']} interleaved rounds; "
            "train = forward+backward of sum(outputs) w.r.t. all parameters; ratios use the "
            "float32 torch / flax row of the same workload and mode (LSTM vs torch nn.LSTM and "
@@ -229,7 +236,8 @@ def _env(args):
         break
   return dict(date=time.strftime("%Y-%m-%d %H:%M"), jax=jax.__version__, flax=flax.__version__,
               torch=comp.torch_version(), cpus=os.cpu_count(), cpu=cpu, repeats=args.repeats,
-              omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), argv=sys.argv[1:])
+              omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), malloc=args.malloc,
+              argv=sys.argv[1:])
 
 
 def main(argv=None):
@@ -240,6 +248,9 @@ def main(argv=None):
     with open(os.path.join(args.out, "results.md"), "w") as f:
       f.write(markdown(results))
     return results
+  if args.malloc == "tuned":
+    from rnnjax import runtime  # noqa: PLC0415
+    runtime.tune_malloc()
   timings = []
   for wname in args.workloads.split(","):
     name, dims = _workload(wname)

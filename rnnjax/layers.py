@@ -103,7 +103,9 @@ class Recurrent(nn.Module):
     cell = _own(self.cell, self)
     xs_tm = xs if self.time_major else jnp.swapaxes(xs, 0, 1)            # [T, B, D]
     time, batch = xs_tm.shape[:2]
-    gx = cell.project_inputs(xs_tm)                                # [T, B, G*H]
+    split_bias = hasattr(cell, "input_bias")   # rnnjax cells: the loop adds the input bias
+    gx = cell.project_inputs(xs_tm, add_bias=False) if split_bias else cell.project_inputs(xs_tm)
+    bias = cell.input_bias().astype(gx.dtype) if split_bias else None  # [G*H]
     if self.reverse:
       gx = reverse_padded(gx, lengths, time_axis=0)
     valid = jnp.arange(time)[:, None] < lengths[None, :]                # [T, B]
@@ -112,13 +114,17 @@ class Recurrent(nn.Module):
       state0 = _check_state(initial_state, state0, "initial_state")
     h_mask = self._recurrent_mask(state0, train)
     final, ys = time_loop.run(
-        cell, cell.weights(), gx, state0, valid, h_mask=h_mask,
+        cell, cell.weights(), gx, state0, valid, h_mask=h_mask, bias=bias,
         implementation=self.implementation, unroll=self.unroll,
         remat_chunk=(self.remat_chunk or time_loop.default_chunk(time)) if self.remat else 0)
     ys = jnp.swapaxes(ys, 0, 1)                                         # [B, T, H]
     if self.return_sequences:
       out = reverse_padded(ys, lengths) if self.reverse else ys
       out = jnp.swapaxes(out, 0, 1) if self.time_major else out
+    elif getattr(cell, "output_is_h", False):
+      # The last valid output is the final h: no gather, and the loop's backward pass then gets
+      # no per-step output gradients at all (the fast path skips that work).
+      out = jnp.where((lengths > 0)[:, None], final.h, 0).astype(ys.dtype)  # [B, H]
     else:
       out = _last_output(ys, lengths)                                   # [B, H]
     return (final, out) if self.return_state else out

@@ -54,6 +54,7 @@ class GRUCell(nn.Module):
   param_dtype: jnp.dtype = jnp.float32
 
   num_gates = 3
+  output_is_h = True   # each step outputs its new state.h
 
   def setup(self):
     h = self.hidden_size
@@ -73,9 +74,13 @@ class GRUCell(nn.Module):
   def output_size(self) -> int:
     return self.hidden_size
 
-  def project_inputs(self, xs: Array) -> Array:
-    """xs [..., D] -> [..., 3H]."""
-    return self.input(xs)
+  def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
+    """xs [..., D] -> [..., 3H]: one matmul for every step (without the bias if not add_bias)."""
+    return self.input(xs, add_bias)
+
+  def input_bias(self) -> Array:
+    """The input bias [3H] that `project_inputs(xs, add_bias=False)` leaves out."""
+    return self.input.bias()
 
   def weights(self) -> GRUWeights:
     cast = lambda a: a.astype(self.dtype or self.param_dtype)  # noqa: E731

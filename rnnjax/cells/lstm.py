@@ -64,6 +64,7 @@ class LSTMCell(nn.Module):
   param_dtype: jnp.dtype = jnp.float32
 
   num_gates = 4
+  output_is_h = True   # each step outputs its new state.h
 
   def setup(self):
     h = self.hidden_size
@@ -95,9 +96,13 @@ class LSTMCell(nn.Module):
   def output_size(self) -> int:
     return self.proj_size or self.hidden_size
 
-  def project_inputs(self, xs: Array) -> Array:
-    """xs [..., D] -> [..., 4H]: one matmul for every step."""
-    return self.input(xs)
+  def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
+    """xs [..., D] -> [..., 4H]: one matmul for every step (without the bias if not add_bias)."""
+    return self.input(xs, add_bias)
+
+  def input_bias(self) -> Array:
+    """The input bias [4H] that `project_inputs(xs, add_bias=False)` leaves out."""
+    return self.input.bias()
 
   def weights(self) -> LSTMWeights:
     cast = lambda a: a.astype(self.dtype or self.param_dtype)  # noqa: E731

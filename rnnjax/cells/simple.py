@@ -34,6 +34,7 @@ class SimpleRNNCell(nn.Module):
   param_dtype: jnp.dtype = jnp.float32
 
   num_gates = 1
+  output_is_h = True   # each step outputs its new state.h
 
   def setup(self):
     if self.activation not in ACTIVATIONS:
@@ -48,9 +49,13 @@ class SimpleRNNCell(nn.Module):
   def output_size(self) -> int:
     return self.hidden_size
 
-  def project_inputs(self, xs: Array) -> Array:
-    """xs [..., D] -> [..., H]."""
-    return self.input(xs)
+  def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
+    """xs [..., D] -> [..., H]: one matmul for every step (without the bias if not add_bias)."""
+    return self.input(xs, add_bias)
+
+  def input_bias(self) -> Array:
+    """The input bias [H] that `project_inputs(xs, add_bias=False)` leaves out."""
+    return self.input.bias()
 
   def weights(self) -> Array:
     """U [H, H]: what the step closes over."""
