@@ -50,6 +50,7 @@ flags.DEFINE_integer("warmup_steps", 100, "Linear warm-up steps of warmup_cosine
 flags.DEFINE_float("l2", 1e-3, "lambda of lambda * sum ||w||^2 / 2 over all weights (seed 000).")
 flags.DEFINE_float("weight_decay", 0.0, "Decoupled weight decay (adamw: 1e-4 when 0).")
 flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; 0: off.")
+flags.DEFINE_float("ema_decay", 0.0, "Evaluate a moving average of the weights; 0: off.")
 flags.DEFINE_integer("batch_size", 100, "Training batch size (a multiple of the device count).")
 flags.DEFINE_integer("num_steps", 5000, "Training steps.")
 flags.DEFINE_integer("eval_every", 500, "Steps between progress lines, evals, checkpoints.")

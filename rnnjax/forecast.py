@@ -34,7 +34,7 @@ def predict(state: TrainState, split: common.Split, batch_size: int = 500) -> np
   out = []
   for batch in common.eval_batches(split, batch_size):
     valid = batch["weights"] > 0
-    out.append(np.asarray(apply(state.params, batch["inputs"], batch["lengths"]))[valid])
+    out.append(np.asarray(apply(state.eval_params(), batch["inputs"], batch["lengths"]))[valid])
   return np.concatenate(out)
 
 

@@ -44,7 +44,8 @@ DISTRIBUTED_ENV = "RNNJAX_DISTRIBUTED"
 class TrainConfig:
   """Hyperparameters of one run; the field names are also the experiments' flag names.
 
-  clip_norm <= 0 means no clipping; loss None picks metrics.default_loss(data.num_classes);
+  clip_norm <= 0 means no clipping; ema_decay > 0 evaluates a moving average of the parameters
+  (train.TrainState); loss None picks metrics.default_loss(data.num_classes);
   checkpoint_every None means eval_every.
   """
   optimizer: str = "adam"
@@ -54,6 +55,7 @@ class TrainConfig:
   l2: float = 0.0
   weight_decay: float = 0.0
   clip_norm: float = 0.0
+  ema_decay: float = 0.0
   batch_size: int = 100
   num_steps: int = 5000
   eval_every: int = 500
@@ -255,7 +257,8 @@ def fit(model: nn.Module, data: common.DataSpec, config: TrainConfig, workdir: s
                             weight_decay=config.weight_decay, clip_norm=config.clip_norm or None)
   replicated = NamedSharding(mesh, P())
   sample = common.train_batch(data.train, 0, config.batch_size, config.seed)
-  state = jax.device_put(train.create_train_state(model, init_key, sample, tx), replicated)
+  state = jax.device_put(train.create_train_state(model, init_key, sample, tx,
+                                                 ema_decay=config.ema_decay), replicated)
   eval_fn = jax.jit(functools.partial(train.eval_step, loss=loss), out_shardings=replicated)
   run = _Run(config=config, data=data, mesh=mesh,
              train_fn=jax.jit(functools.partial(train.train_step, loss=loss, l2=config.l2),

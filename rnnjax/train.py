@@ -10,17 +10,32 @@ donated and the batch sharded over the "data" axis.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
+from flax import struct
 from flax.training import train_state
 
 from rnnjax import metrics
 from rnnjax.typing import Array, Batch, PRNGKey
 
-TrainState = train_state.TrainState  # step, apply_fn, params, tx, opt_state
+
+class TrainState(train_state.TrainState):
+  """flax's TrainState (step, apply_fn, params, tx, opt_state) plus an optional exponential
+  moving average of the parameters (Polyak averaging), which evaluation then uses.
+
+  ema_params is None when ema_decay is 0. The average is debiased early on as TensorFlow's
+  ExponentialMovingAverage(num_updates=step) does: decay_t = min(ema_decay, (1 + t) / (10 + t)).
+  """
+  ema_params: Any = None
+  ema_decay: float = struct.field(pytree_node=False, default=0.0)
+
+  def eval_params(self) -> Any:
+    """The parameters to evaluate: the moving average when kept, else the current ones."""
+    return self.params if self.ema_params is None else self.ema_params
 
 
 def _momentum() -> optax.GradientTransformation:
@@ -81,12 +96,30 @@ def make_optimizer(name: str, learning_rate: float, *, schedule: str = "constant
 
 
 def create_train_state(model: nn.Module, key: PRNGKey, batch: Batch,
-                       tx: optax.GradientTransformation) -> TrainState:
-  """Initialises `model` on `batch` (inputs [B, T, D] or [B, T], lengths [B]) at step 0."""
+                       tx: optax.GradientTransformation, *, ema_decay: float = 0.0) -> TrainState:
+  """Initialises `model` on `batch` (inputs [B, T, D] or [B, T], lengths [B]) at step 0.
+
+  ema_decay in (0, 1) also keeps a moving average of the parameters (see TrainState).
+  """
+  if not 0.0 <= ema_decay < 1.0:
+    raise ValueError(f"ema_decay must be in [0, 1); got {ema_decay}.")
   params_key, dropout_key = jax.random.split(key)
   variables = model.init({"params": params_key, "dropout": dropout_key},
                          jnp.asarray(batch["inputs"]), jnp.asarray(batch["lengths"]), train=False)
-  return TrainState.create(apply_fn=model.apply, params=variables["params"], tx=tx)
+  params = variables["params"]
+  return TrainState.create(apply_fn=model.apply, params=params, tx=tx,
+                           ema_params=jax.tree.map(jnp.copy, params) if ema_decay else None,
+                           ema_decay=ema_decay)
+
+
+def update_ema(state: TrainState) -> TrainState:
+  """Moves ema_params towards params (after an update to step t = state.step)."""
+  if state.ema_params is None:
+    return state
+  t = state.step.astype(jnp.float32)
+  decay = jnp.minimum(state.ema_decay, (1.0 + t) / (10.0 + t))
+  ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state.ema_params, state.params)
+  return state.replace(ema_params=ema)
 
 
 def _weights(batch: Batch) -> Array:
@@ -125,7 +158,7 @@ def train_step(state: TrainState, batch: Batch, key: PRNGKey, *,
     return data_loss + penalty, (logits, penalty)
 
   (_, (logits, penalty)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-  state = state.apply_gradients(grads=grads)
+  state = update_ema(state.apply_gradients(grads=grads))
   sums = metrics.batch_sums(logits, batch["labels"], weights, loss=loss, confusion=False)
   sums["l2"] = penalty * sums["count"]
   return state, sums
@@ -133,7 +166,8 @@ def train_step(state: TrainState, batch: Batch, key: PRNGKey, *,
 
 def eval_step(state: TrainState, batch: Batch, *,
               loss: str = "softmax_cross_entropy") -> dict[str, Array]:
-  """metrics.batch_sums of one eval batch (train=False; rows with weights 0 do not count)."""
-  logits = state.apply_fn({"params": state.params}, batch["inputs"], batch["lengths"],
+  """metrics.batch_sums of one eval batch (train=False; rows with weights 0 do not count), with
+  state.eval_params() (the moving average when the state keeps one)."""
+  logits = state.apply_fn({"params": state.eval_params()}, batch["inputs"], batch["lengths"],
                           train=False)                                  # [B, C]
   return metrics.batch_sums(logits, batch["labels"], _weights(batch), loss=loss)

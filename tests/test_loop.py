@@ -20,7 +20,7 @@ from test_train import TinyClassifier
 T, D, C = 7, 5, 3
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = loop.TrainConfig(learning_rate=0.05, l2=1e-3, batch_size=8, num_steps=6, eval_every=3,
-                          checkpoint_every=2, eval_batch_size=4)
+                          checkpoint_every=2, eval_batch_size=4, ema_decay=0.9)
 
 
 def tiny_data(seed: int = 0) -> common.DataSpec:
@@ -43,7 +43,9 @@ def _tempdir(test: absltest.TestCase) -> str:
 
 
 def _leaves(state):
-  return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state.params))]
+  """The parameters and their moving average (the resume test checks both)."""
+  return [np.asarray(x) for x in jax.tree.leaves(jax.device_get((state.params,
+                                                                 state.ema_params)))]
 
 
 class FitTest(parameterized.TestCase):

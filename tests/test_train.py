@@ -138,6 +138,25 @@ class StepTest(parameterized.TestCase):
     self.assertEqual(float(final["correct"]), B)
     self.assertLess(float(final["loss"]) / B, 0.1)
 
+  def test_moving_average_of_parameters_is_debiased_and_used_for_eval(self):
+    tx = train.make_optimizer("adam", 0.05)
+    model, batch, key = TinyClassifier(), tiny_batch(), jax.random.key(0)
+    state = train.create_train_state(model, jax.random.key(0), batch, tx, ema_decay=0.5)
+    step, params, expected = jax.jit(train.train_step), [state.params], state.params
+    for t in (1, 2, 3):
+      state, _ = step(state, batch, key)
+      params.append(state.params)
+      decay = min(0.5, (1 + t) / (10 + t))               # 0.18, 0.25, 0.3: debiased early on
+      expected = jax.tree.map(lambda e, p, d=decay: d * e + (1 - d) * p, expected, state.params)
+    self.assertLess(_max_abs_diff(state.ema_params, expected), 1e-6)
+    self.assertGreater(_max_abs_diff(state.ema_params, state.params), 1e-3)
+    on_ema = jax.jit(train.eval_step)(state, batch)
+    on_copy = jax.jit(train.eval_step)(state.replace(params=state.ema_params, ema_params=None),
+                                       batch)
+    np.testing.assert_allclose(on_ema["loss"], on_copy["loss"], rtol=1e-6)
+    with self.assertRaisesRegex(ValueError, "ema_decay"):
+      train.create_train_state(model, jax.random.key(0), batch, tx, ema_decay=1.0)
+
   def test_eval_step_ignores_rows_with_zero_weight(self):
     state, batch, eval_step = _state(), tiny_batch(), jax.jit(train.eval_step)
     full = eval_step(state, {k: v[:4] for k, v in batch.items()})
