@@ -24,7 +24,8 @@ bilstm varies with the draw: 92.3 % before a numerics change in the LSTM time lo
 """
 from absl import app, flags
 
-from rnnjax import loop, models, train
+import common_flags  # experiments/ is on sys.path when this file runs
+from rnnjax import loop, models
 from rnnjax.data import uci_har
 
 # Default peak learning rates (warm-up + cosine, adam), picked from single-seed runs at 1e-3, 3e-3
@@ -34,53 +35,42 @@ LEARNING_RATES = {"bilstm": 3e-3, "bigru": 3e-3, "lstm2": 3e-3, "multilstm": 3e-
 DEFAULT_LEARNING_RATE = 1e-3  # seed 000's
 
 
-_MODEL = flags.DEFINE_enum("model", "lstm", models.MODELS, "Model preset (rnnjax.models).")
-_HIDDEN = flags.DEFINE_integer("hidden_size", 32, "Units per recurrent layer.")
-_LAYERS = flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
-_DROPOUT = flags.DEFINE_float("dropout", 0.0, "Dropout between layers and before the classifier.")
-_STANDARDIZE = flags.DEFINE_bool("standardize", True, "Scale channels by train mean / std.")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder holding 'UCI HAR Dataset' (or a zip).")
-_WORKDIR = flags.DEFINE_string("workdir", None,
-                                "Metrics, curves, checkpoints; default runs/har/<model>.")
-_DISTRIBUTED = flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() first.")
-flags.DEFINE_enum("optimizer", "adam", sorted(train.OPTIMIZERS), "Optimizer (rnnjax.train).")
-_LR = flags.DEFINE_float("learning_rate", None, "Peak learning rate; default LEARNING_RATES.")
-flags.DEFINE_enum("schedule", "warmup_cosine", train.SCHEDULES, "Learning-rate schedule.")
-flags.DEFINE_integer("warmup_steps", 100, "Linear warm-up steps of warmup_cosine.")
-flags.DEFINE_float("l2", 1e-3, "lambda of lambda * sum ||w||^2 / 2 over all weights (seed 000).")
-flags.DEFINE_float("weight_decay", 0.0, "Decoupled weight decay (adamw: 1e-4 when 0).")
-flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; 0: off.")
-flags.DEFINE_float("ema_decay", 0.0, "Evaluate a moving average of the weights; 0: off.")
-flags.DEFINE_integer("batch_size", 100, "Training batch size (a multiple of the device count).")
+common_flags.define("har", data_folder="uci_har", learning_rate=None, schedule="warmup_cosine",
+                    warmup_steps=100, l2=1e-3, notes={
+                        "learning_rate": "default: LEARNING_RATES for the preset",
+                        "l2": "seed 000: 1e-3", "batch_size": "a multiple of the device count"})
 flags.DEFINE_integer("num_steps", 5000, "Training steps.")
 flags.DEFINE_integer("eval_every", 500, "Steps between progress lines, evals, checkpoints.")
-flags.DEFINE_integer("seed", 0, "Seed of the initialisation, dropout and data order.")
+flags.DEFINE_bool("standardize", True, "Scale channels by train mean / std.")
+flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() first.")
+FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
 def config(model: str) -> loop.TrainConfig:
   """The TrainConfig of the flags, with `model`'s default learning rate unless one is given."""
-  lr = _LR.value or LEARNING_RATES.get(model, DEFAULT_LEARNING_RATE)
+  lr = FLAGS.learning_rate or LEARNING_RATES.get(model, DEFAULT_LEARNING_RATE)
   return loop.TrainConfig.from_flags(flags.FLAGS, learning_rate=lr)
 
 
 def load_data():
   """The data set the flags ask for (after jax.distributed.initialize() when asked for)."""
-  loop.init_distributed(_DISTRIBUTED.value)
-  return uci_har.load(_DATA_DIR.value, standardize=_STANDARDIZE.value)
+  loop.init_distributed(FLAGS.distributed)
+  return uci_har.load(FLAGS.data_dir, standardize=FLAGS.standardize)
 
 
 def build_model(name: str, hidden_size: int):
-  return models.build(name, num_classes=uci_har.NUM_CLASSES, hidden_size=hidden_size,
-                      num_layers=_LAYERS.value, dropout=_DROPOUT.value)
+  return models.build(name, num_classes=uci_har.NUM_CLASSES,
+                      **common_flags.model_kwargs(hidden_size))
 
 
 def main(argv):
   del argv
   data = load_data()
-  result = loop.fit(build_model(_MODEL.value, _HIDDEN.value), data, config(_MODEL.value),
-                    _WORKDIR.value or loop.default_workdir("har", _MODEL.value),
-                    hparams={"preset": _MODEL.value, "hidden_size": _HIDDEN.value,
-                             "num_layers": _LAYERS.value, "standardize": _STANDARDIZE.value})
+  result = loop.fit(build_model(FLAGS.model, FLAGS.hidden_size), data, config(FLAGS.model),
+                    common_flags.workdir("har"),
+                    hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
+                             "num_layers": FLAGS.num_layers, "standardize": FLAGS.standardize})
   loop.log_report(result, data.class_names)
 
 

@@ -40,49 +40,38 @@ The issue's LSTM target (88.5 % test) is NOT met; SimpleRNN's (85 %) is.
 """
 from absl import app, flags
 
-from rnnjax import epochs, loop, models, train
+import common_flags  # experiments/ is on sys.path when this file runs
+from rnnjax import epochs, loop, models
 from rnnjax.data import imdb
 
-_MODEL = flags.DEFINE_enum("model", "lstm", models.MODELS, "Model preset (rnnjax.models).")
-_HIDDEN = flags.DEFINE_integer("hidden_size", 32, "Units per recurrent layer (seed 001: 32).")
-_LAYERS = flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
-_DROPOUT = flags.DEFINE_float("dropout", 0.0, "Dropout between layers and before the classifier.")
-_RDROP = flags.DEFINE_float("recurrent_dropout", 0.0, "Variational dropout on h.")
-_VOCAB = flags.DEFINE_integer("vocab_size", 10000, "Words kept, padding and unknown included.")
-_EMBED = flags.DEFINE_integer("embed_dim", 32, "Embedding size (seed 001: 32).")
-_MAX_LEN = flags.DEFINE_integer("max_len", 500, "Words kept per review (its last ones).")
-_VAL = flags.DEFINE_float("validation_fraction", 0.2, "Training reviews held out (seed: 0.2).")
-_EPOCHS = flags.DEFINE_integer("epochs", 5, "Passes over the training reviews (seed 001: 10).")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder holding aclImdb/ or its archive.")
-_CACHE_DIR = flags.DEFINE_string("cache_dir", None, "Where the tokenised arrays are cached "
-                                 "(default: --data_dir when writable, else ~/.cache/rnnjax/imdb).")
-_WORKDIR = flags.DEFINE_string("workdir", None,
-                               "Metrics, figures, checkpoints; default runs/imdb/<model>.")
-flags.DEFINE_enum("optimizer", "rmsprop", sorted(train.OPTIMIZERS), "Optimizer (rnnjax.train).")
-flags.DEFINE_float("learning_rate", 1e-3, "Peak learning rate (Keras RMSprop: 1e-3).")
-flags.DEFINE_enum("schedule", "warmup_cosine", train.SCHEDULES,
-                  "Learning-rate schedule (seed 001: constant).")
-flags.DEFINE_integer("warmup_steps", 0, "Linear warm-up steps of warmup_cosine.")
-flags.DEFINE_float("l2", 0.0, "lambda of lambda * sum ||w||^2 / 2 over all weights.")
-flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; 0: off.")
-flags.DEFINE_integer("batch_size", 128, "Training batch size (seed 001: 128).")
-flags.DEFINE_integer("seed", 0, "Seed of the held-out reviews, initialisation and data order.")
+common_flags.define("imdb", optimizer="rmsprop", schedule="warmup_cosine", batch_size=128,
+                    notes={"hidden_size": "seed 001: 32", "learning_rate": "Keras RMSprop: 1e-3",
+                           "schedule": "seed 001: constant", "batch_size": "seed 001: 128",
+                           "seed": "also draws the held-out reviews"})
+flags.DEFINE_integer("vocab_size", 10000, "Words kept, padding and unknown included.")
+flags.DEFINE_integer("embed_dim", 32, "Embedding size (seed 001: 32).")
+flags.DEFINE_integer("max_len", 500, "Words kept per review (its last ones).")
+flags.DEFINE_float("validation_fraction", 0.2, "Training reviews held out (seed: 0.2).")
+flags.DEFINE_integer("epochs", 5, "Passes over the training reviews (seed 001: 10).")
+flags.DEFINE_string("cache_dir", None, "Where the tokenised arrays are cached (default: "
+                    "--data_dir when writable, else ~/.cache/rnnjax/imdb).")
+FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
 def main(argv):
   del argv
-  data = imdb.load(_DATA_DIR.value, vocab_size=_VOCAB.value, max_len=_MAX_LEN.value,
-                   validation_fraction=_VAL.value, seed=flags.FLAGS.seed,
-                   cache_dir=_CACHE_DIR.value)
-  model = models.build(_MODEL.value, num_classes=1, hidden_size=_HIDDEN.value,
-                       num_layers=_LAYERS.value, dropout=_DROPOUT.value,
-                       recurrent_dropout=_RDROP.value, vocab_size=_VOCAB.value,
-                       embed_dim=_EMBED.value)
-  steps_per_epoch = len(data.train) // flags.FLAGS.batch_size
-  config = epochs.config(flags.FLAGS, epochs=_EPOCHS.value, steps_per_epoch=steps_per_epoch)
+  data = imdb.load(FLAGS.data_dir, vocab_size=FLAGS.vocab_size, max_len=FLAGS.max_len,
+                   validation_fraction=FLAGS.validation_fraction, seed=FLAGS.seed,
+                   cache_dir=FLAGS.cache_dir)
+  model = models.build(FLAGS.model, num_classes=1, vocab_size=FLAGS.vocab_size,
+                       embed_dim=FLAGS.embed_dim, **common_flags.model_kwargs())
+  steps_per_epoch = len(data.train) // FLAGS.batch_size
+  config = epochs.config(FLAGS, epochs=FLAGS.epochs, steps_per_epoch=steps_per_epoch)
   result = epochs.fit_with_validation(
-      model, data, config, _WORKDIR.value or loop.default_workdir("imdb", _MODEL.value),
-      hparams={"preset": _MODEL.value, "hidden_size": _HIDDEN.value, "max_len": _MAX_LEN.value})
+      model, data, config, common_flags.workdir("imdb"),
+      hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
+               "max_len": FLAGS.max_len})
   epochs.history_figure(result.workdir, steps_per_epoch)
   loop.log_report(result, imdb.CLASS_NAMES)
 

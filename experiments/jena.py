@@ -40,47 +40,39 @@ naive. Chollet's own GRU on the 2009-2016 file was 8.6 % below naive (0.265 vs 0
 """
 from absl import app, flags
 
-from rnnjax import epochs, forecast, loop, models, train
+import common_flags  # experiments/ is on sys.path when this file runs
+from rnnjax import epochs, forecast, models
 from rnnjax.data import jena
 
-_MODEL = flags.DEFINE_enum("model", "gru", models.MODELS, "Model preset (rnnjax.models).")
-_HIDDEN = flags.DEFINE_integer("hidden_size", 32, "Units per recurrent layer (seed 001: 32).")
-_LAYERS = flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
-_DROPOUT = flags.DEFINE_float("dropout", 0.0, "Dropout between layers and before the output.")
-_RDROP = flags.DEFINE_float("recurrent_dropout", 0.0, "Variational dropout on h (seed: 0.2).")
-_EPOCHS = flags.DEFINE_integer("epochs", 10, "Epochs (seed 001: 20; 40 with dropout).")
-_STEPS_PER_EPOCH = flags.DEFINE_integer("steps_per_epoch", 500, "Steps per epoch (seed: 500).")
-_LOOKBACK = flags.DEFINE_integer("lookback", 1440, "Rows of history per window (10 days).")
-_STEP = flags.DEFINE_integer("step", 6, "Rows between the steps of a window (6: hourly).")
-_DELAY = flags.DEFINE_integer("delay", 144, "Rows from the window's end to the target (24 h).")
-_STRIDE = flags.DEFINE_integer("stride", 1, "Rows between the starts of consecutive windows.")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder holding the Jena CSV.")
-_FILENAME = flags.DEFINE_string("filename", None, "Which CSV in --data_dir when several.")
-_WORKDIR = flags.DEFINE_string("workdir", None,
-                               "Metrics, figures, checkpoints; default runs/jena/<model>.")
-flags.DEFINE_enum("optimizer", "rmsprop", sorted(train.OPTIMIZERS), "Optimizer (rnnjax.train).")
-flags.DEFINE_float("learning_rate", 1e-3, "Peak learning rate (Keras RMSprop: 1e-3).")
-flags.DEFINE_enum("schedule", "constant", train.SCHEDULES, "Learning-rate schedule.")
-flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; 0: off.")
+common_flags.define("jena", data_folder="jena_climate", model="gru", optimizer="rmsprop",
+                    batch_size=128, notes={
+                        "hidden_size": "seed 001: 32", "learning_rate": "Keras RMSprop: 1e-3",
+                        "recurrent_dropout": "seed 001: 0.2 in its dropout variant"})
+flags.DEFINE_integer("epochs", 10, "Epochs (seed 001: 20; 40 with dropout).")
+flags.DEFINE_integer("steps_per_epoch", 500, "Steps per epoch (seed: 500).")
+flags.DEFINE_integer("lookback", 1440, "Rows of history per window (10 days).")
+flags.DEFINE_integer("step", 6, "Rows between the steps of a window (6: hourly).")
+flags.DEFINE_integer("delay", 144, "Rows from the window's end to the target (24 h).")
+flags.DEFINE_integer("stride", 1, "Rows between the starts of consecutive windows.")
+flags.DEFINE_string("filename", None, "Which CSV in --data_dir when several.")
 flags.DEFINE_enum("loss", "mae", ["mae", "mse"], "Training loss (seed 001: mae).")
-flags.DEFINE_integer("batch_size", 128, "Windows per training batch.")
-flags.DEFINE_integer("seed", 0, "Seed of the initialisation, dropout and data order.")
+FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
 def main(argv):
   del argv
-  data = jena.load(_DATA_DIR.value, filename=_FILENAME.value, lookback=_LOOKBACK.value,
-                   step=_STEP.value, delay=_DELAY.value, stride=_STRIDE.value)
-  model = models.build(_MODEL.value, num_classes=1, hidden_size=_HIDDEN.value,
-                       num_layers=_LAYERS.value, dropout=_DROPOUT.value,
-                       recurrent_dropout=_RDROP.value)
-  config = epochs.config(flags.FLAGS, epochs=_EPOCHS.value, steps_per_epoch=_STEPS_PER_EPOCH.value)
+  data = jena.load(FLAGS.data_dir, filename=FLAGS.filename, lookback=FLAGS.lookback,
+                   step=FLAGS.step, delay=FLAGS.delay, stride=FLAGS.stride)
+  model = models.build(FLAGS.model, num_classes=1, **common_flags.model_kwargs())
+  config = epochs.config(FLAGS, epochs=FLAGS.epochs, steps_per_epoch=FLAGS.steps_per_epoch)
   result = epochs.fit_with_validation(
-      model, data.spec, config, _WORKDIR.value or loop.default_workdir("jena", _MODEL.value),
-      hparams={"preset": _MODEL.value, "hidden_size": _HIDDEN.value, "lookback": _LOOKBACK.value,
-               "stride": _STRIDE.value, "features": list(data.feature_names)})
-  epochs.history_figure(result.workdir, _STEPS_PER_EPOCH.value)
-  forecast.report(data, result.state, result.workdir, stride=_STRIDE.value)
+      model, data.spec, config, common_flags.workdir("jena"),
+      hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
+               "lookback": FLAGS.lookback, "stride": FLAGS.stride,
+               "features": list(data.feature_names)})
+  epochs.history_figure(result.workdir, FLAGS.steps_per_epoch)
+  forecast.report(data, result.state, result.workdir, stride=FLAGS.stride)
 
 
 if __name__ == "__main__":

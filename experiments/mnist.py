@@ -30,45 +30,35 @@ same run without warm-up gave 99.07 %).
 """
 from absl import app, flags
 
-from rnnjax import epochs, loop, models, train
+import common_flags  # experiments/ is on sys.path when this file runs
+from rnnjax import epochs, loop, models
 from rnnjax.data import mnist
 
-_MODEL = flags.DEFINE_enum("model", "lstm", models.MODELS, "Model preset (rnnjax.models).")
-_HIDDEN = flags.DEFINE_integer("hidden_size", None, "Units; default 150 for rnn (seed 002), "
-                               "else 128 (seed 003).")
-_LAYERS = flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
-_DROPOUT = flags.DEFINE_float("dropout", 0.0, "Dropout between layers and before the classifier.")
-_PIXELS = flags.DEFINE_bool("pixels", False, "784 steps of one pixel instead of 28 rows of 28.")
-_PERMUTE = flags.DEFINE_integer("permute_seed", None, "Reorder the pixel steps by one fixed "
-                                "permutation drawn from this seed (permuted MNIST; implies "
-                                "--pixels).")
-_EPOCHS = flags.DEFINE_integer("epochs", 15, "Passes over the 60,000 training images.")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder holding the four MNIST IDX files.")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Metrics, curves, checkpoints; default "
-                               "runs/mnist/<model>[_pixels|_permuted].")
-flags.DEFINE_enum("optimizer", "adam", sorted(train.OPTIMIZERS), "Optimizer (rnnjax.train).")
-flags.DEFINE_float("learning_rate", 3e-3, "Peak learning rate (seeds: 1e-3 constant).")
-flags.DEFINE_enum("schedule", "warmup_cosine", train.SCHEDULES, "Learning-rate schedule.")
-flags.DEFINE_integer("warmup_steps", 300, "Linear warm-up steps of warmup_cosine.")
-flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; 0: off.")
-flags.DEFINE_integer("batch_size", 100, "Training batch size (seed 003: 100).")
-flags.DEFINE_integer("seed", 0, "Seed of the initialisation and data order.")
+common_flags.define("mnist", hidden_size=None, learning_rate=3e-3, schedule="warmup_cosine",
+                    warmup_steps=300, notes={
+                        "hidden_size": "default 150 for rnn (seed 002), else 128 (seed 003)",
+                        "learning_rate": "seeds: 1e-3 constant", "batch_size": "seed 003: 100"})
+flags.DEFINE_bool("pixels", False, "784 steps of one pixel instead of 28 rows of 28.")
+flags.DEFINE_integer("permute_seed", None, "Reorder the pixel steps by one fixed permutation "
+                     "drawn from this seed (permuted MNIST; implies --pixels).")
+flags.DEFINE_integer("epochs", 15, "Passes over the 60,000 training images.")
+FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
 def main(argv):
   del argv
-  data = mnist.load(_DATA_DIR.value, pixels=_PIXELS.value or _PERMUTE.value is not None,
-                    permute_seed=_PERMUTE.value)
-  hidden = _HIDDEN.value or (150 if _MODEL.value == "rnn" else 128)
-  model = models.build(_MODEL.value, num_classes=10, hidden_size=hidden,
-                       num_layers=_LAYERS.value, dropout=_DROPOUT.value)
-  name = _MODEL.value + ("_permuted" if _PERMUTE.value is not None else
-                         "_pixels" if _PIXELS.value else "")
-  config = epochs.config(flags.FLAGS, epochs=_EPOCHS.value,
-                         steps_per_epoch=len(data.train) // flags.FLAGS.batch_size)
-  result = loop.fit(model, data, config, _WORKDIR.value or loop.default_workdir("mnist", name),
-                    hparams={"preset": _MODEL.value, "hidden_size": hidden,
-                             "pixels": data.feature_dim == 1, "permute_seed": _PERMUTE.value})
+  pixels = FLAGS.pixels or FLAGS.permute_seed is not None
+  data = mnist.load(FLAGS.data_dir, pixels=pixels, permute_seed=FLAGS.permute_seed)
+  hidden = FLAGS.hidden_size or (150 if FLAGS.model == "rnn" else 128)
+  model = models.build(FLAGS.model, num_classes=10, **common_flags.model_kwargs(hidden))
+  name = FLAGS.model + ("_permuted" if FLAGS.permute_seed is not None else
+                        "_pixels" if pixels else "")
+  config = epochs.config(FLAGS, epochs=FLAGS.epochs,
+                         steps_per_epoch=len(data.train) // FLAGS.batch_size)
+  result = loop.fit(model, data, config, common_flags.workdir("mnist", name),
+                    hparams={"preset": FLAGS.model, "hidden_size": hidden, "pixels": pixels,
+                             "permute_seed": FLAGS.permute_seed})
   loop.log_report(result, mnist.CLASS_NAMES)
 
 

@@ -1,0 +1,65 @@
+"""The flags every experiment shares: the model preset, training and folders.
+
+Each experiment calls `define(task, ...)` once at import with its own defaults, adds the flags
+only it has, and reads them as `FLAGS.<name>`. The training flags are named after the fields of
+`rnnjax.loop.TrainConfig`, so `loop.TrainConfig.from_flags(FLAGS)` (or `epochs.config`) picks
+them up. Experiment-specific reasons for a default belong in the experiment's docstring.
+"""
+from __future__ import annotations
+
+from absl import flags
+
+from rnnjax import loop, models, train
+
+FLAGS = flags.FLAGS
+
+
+def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
+           hidden_size: int | None = 32, optimizer: str = "adam",
+           learning_rate: float | None = 1e-3, schedule: str = "constant",
+           warmup_steps: int = 0, l2: float = 0.0, batch_size: int = 100,
+           notes: dict[str, str] | None = None) -> None:
+  """Defines the shared flags with `task`'s defaults; `notes` adds to a flag's help text."""
+  notes = notes or {}
+
+  def help_(name: str, text: str) -> str:
+    return f"{text} ({notes[name]})" if name in notes else text
+
+  folder = data_folder or task
+  flags.DEFINE_enum("model", model, models.MODELS, help_("model", "Model preset (rnnjax.models)."))
+  flags.DEFINE_integer("hidden_size", hidden_size, help_("hidden_size", "Units per recurrent layer."))
+  flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
+  flags.DEFINE_float("dropout", 0.0, help_("dropout", "Dropout between stacked layers and before "
+                                                      "the output layer."))
+  flags.DEFINE_float("recurrent_dropout", 0.0, help_("recurrent_dropout",
+                                                     "Variational dropout on h inside the loop."))
+  flags.DEFINE_string("data_dir", None, help_("data_dir", f"Data folder (default "
+                                              f"$RNNJAX_DATA_DIR/{folder} or "
+                                              f"~/.cache/rnnjax/{folder})."))
+  flags.DEFINE_string("workdir", None, f"Metrics, figures, checkpoints; default "
+                                       f"runs/{task}/<model>. A run resumes from it.")
+  flags.DEFINE_enum("optimizer", optimizer, sorted(train.OPTIMIZERS),
+                    help_("optimizer", "Optimizer (rnnjax.train)."))
+  flags.DEFINE_float("learning_rate", learning_rate, help_("learning_rate", "Peak learning rate."))
+  flags.DEFINE_enum("schedule", schedule, train.SCHEDULES, help_("schedule",
+                                                               "Learning-rate schedule."))
+  flags.DEFINE_integer("warmup_steps", warmup_steps, "Linear warm-up steps of warmup_cosine.")
+  flags.DEFINE_float("l2", l2, help_("l2", "lambda of lambda * sum ||w||^2 / 2 over all weights."))
+  flags.DEFINE_float("weight_decay", 0.0, "Decoupled weight decay (adamw: 1e-4 when 0).")
+  flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; 0: off.")
+  flags.DEFINE_float("ema_decay", 0.0, help_("ema_decay", "Evaluate a moving average of the "
+                                                          "weights with this decay; 0: off."))
+  flags.DEFINE_integer("batch_size", batch_size, help_("batch_size", "Training batch size."))
+  flags.DEFINE_integer("seed", 0, help_("seed", "Seed of the initialisation, dropout and data "
+                                                "order."))
+
+
+def model_kwargs(hidden_size: int | None = None) -> dict:
+  """The keyword arguments of `rnnjax.models.build` that the shared flags set."""
+  return dict(hidden_size=hidden_size or FLAGS.hidden_size, num_layers=FLAGS.num_layers,
+              dropout=FLAGS.dropout, recurrent_dropout=FLAGS.recurrent_dropout)
+
+
+def workdir(task: str, name: str | None = None) -> str:
+  """--workdir, else runs/<task>/<name or --model>."""
+  return FLAGS.workdir or loop.default_workdir(task, name or FLAGS.model)
