@@ -10,7 +10,6 @@ import zipfile
 from unittest import mock
 
 import numpy as np
-import pytest
 from absl.testing import absltest, parameterized
 
 from rnnjax.data import common, uci_har
