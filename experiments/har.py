@@ -42,6 +42,8 @@ common_flags.define("har", data_folder="uci_har", learning_rate=None, schedule="
 flags.DEFINE_integer("num_steps", 5000, "Training steps.")
 flags.DEFINE_integer("eval_every", 500, "Steps between progress lines, evals, checkpoints.")
 flags.DEFINE_bool("standardize", True, "Scale channels by train mean / std.")
+flags.DEFINE_enum("readout", "last", models.READOUTS, "What the classifier sees: the last "
+                  "output (the seed's) or the mean output over time.")
 flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() first.")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
@@ -60,7 +62,7 @@ def load_data():
 
 
 def build_model(name: str, hidden_size: int):
-  return models.build(name, num_classes=uci_har.NUM_CLASSES,
+  return models.build(name, num_classes=uci_har.NUM_CLASSES, readout=FLAGS.readout,
                       **common_flags.model_kwargs(hidden_size))
 
 

@@ -1,0 +1,72 @@
+"""The --model presets and the classifier head: shapes, parameter counts, readouts."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl.testing import absltest, parameterized
+
+from rnnjax import layers, models
+
+B, T, D, C, H = 3, 6, 4, 5, 8
+XS = jax.random.normal(jax.random.key(0), (B, T, D))
+LENGTHS = jnp.array([6, 2, 4])
+
+
+def _count(params) -> int:
+  return sum(x.size for x in jax.tree.leaves(params))
+
+
+class PresetTest(parameterized.TestCase):
+
+  @parameterized.parameters(*models.MODELS)
+  def test_every_preset_gives_logits(self, name):
+    model = models.build(name, num_classes=C, hidden_size=H, num_layers=3)
+    params = model.init(jax.random.key(1), XS, LENGTHS)["params"]
+    self.assertEqual(model.apply({"params": params}, XS, LENGTHS).shape, (B, C))
+
+  def test_parameter_counts_of_the_har_presets(self):
+    # LSTM(32) on 9 channels: 4 * (9*32 + 32*32 + 32) = 5,376; Dense(32 -> 6) 198.
+    xs, lengths = jnp.zeros((2, 128, 9)), jnp.full((2,), 128)
+    counts = {name: _count(models.build(name, num_classes=6).init(
+        jax.random.key(0), xs, lengths)["params"]) for name in ("lstm", "bilstm", "lstm2", "gru")}
+    self.assertEqual(counts["lstm"], 5376 + 198)
+    self.assertEqual(counts["bilstm"], 2 * 5376 + 64 * 6 + 6)
+    self.assertEqual(counts["lstm2"], 5376 + 4 * (32 * 32 + 32 * 32 + 32) + 198)
+    self.assertEqual(counts["gru"], 3 * (9 * 32 + 32 * 32 + 2 * 32) + 198)   # reset-after biases
+
+  def test_unknown_preset_and_readout_are_errors(self):
+    with self.assertRaisesRegex(ValueError, "bilstm"):
+      models.build("transformer", num_classes=C)
+    with self.assertRaisesRegex(ValueError, "readout"):
+      models.build("lstm", num_classes=C, readout="max")
+
+
+class ReadoutTest(absltest.TestCase):
+
+  def test_mean_readout_is_the_masked_mean_of_the_outputs(self):
+    model = models.build("bilstm", num_classes=C, hidden_size=H, readout="mean")
+    params = model.init(jax.random.key(2), XS, LENGTHS)["params"]
+    logits = model.apply({"params": params}, XS, LENGTHS)
+    encoder = layers.Bidirectional(model.encoder.forward_cell, model.encoder.backward_cell)
+    ys = encoder.apply({"params": params["encoder"]}, XS, LENGTHS)              # [B, T, 2H]
+    dense = params["classifier"]
+    for b, n in enumerate(np.asarray(LENGTHS)):
+      expected = ys[b, :n].mean(0) @ dense["kernel"] + dense["bias"]
+      np.testing.assert_allclose(logits[b], expected, rtol=1e-5, atol=1e-6)
+
+  def test_mean_readout_ignores_padding(self):
+    model = models.build("gru", num_classes=C, hidden_size=H, readout="mean")
+    params = model.init(jax.random.key(3), XS, LENGTHS)["params"]
+    noisy = XS.at[1, 2:].set(100.0)                                 # beyond row 1's length 2
+    np.testing.assert_allclose(model.apply({"params": params}, XS, LENGTHS),
+                               model.apply({"params": params}, noisy, LENGTHS), rtol=1e-6)
+
+  def test_token_ids_are_embedded_first(self):
+    model = models.build("lstm", num_classes=1, hidden_size=H, vocab_size=20, embed_dim=6)
+    tokens = jnp.array([[3, 4, 5, 0], [7, 0, 0, 0]])
+    params = model.init(jax.random.key(4), tokens, jnp.array([3, 1]))["params"]
+    self.assertEqual(params["embedding"]["embedding"].shape, (20, 6))
+    self.assertEqual(model.apply({"params": params}, tokens, jnp.array([3, 1])).shape, (2, 1))
+
+
+if __name__ == "__main__":
+  absltest.main()
