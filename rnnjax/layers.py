@@ -14,11 +14,13 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax import time_loop
+from rnnjax import cudnn, time_loop
+from rnnjax.cells import LSTMState
 from rnnjax.time_loop import reverse_padded
 from rnnjax.typing import Array
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
+IMPLEMENTATIONS = time_loop.IMPLEMENTATIONS + ("cudnn",)
 __all__ = ["Bidirectional", "MERGE_MODES", "Recurrent", "Stacked", "reverse_padded"]
 
 
@@ -81,7 +83,9 @@ class Recurrent(nn.Module):
       sequence, reused at every step (Gal & Ghahramani 2016; Keras `recurrent_dropout`). Active
       only with `train=True`; draws from the "dropout" PRNG stream.
     implementation: "auto" (the fastest exact path for the cell), "scan" (plain `lax.scan` with
-      autodiff, the reference) or "loop" (a Python loop over steps, TF's static_rnn).
+      autodiff, the reference), "loop" (a Python loop over steps, TF's static_rnn) or "cudnn"
+      (GPU only, plain float32 LSTMCell without recurrent dropout: `rnnjax.cudnn`; not yet run
+      on a GPU by this project, so "auto" does not choose it).
     remat: recompute the forward pass in chunks of `remat_chunk` steps during the backward pass
       to save memory on long sequences (scan path only).
   """
@@ -99,25 +103,31 @@ class Recurrent(nn.Module):
   @nn.compact
   def __call__(self, xs: Array, seq_lengths: Array | None = None, initial_state: Any = None, *,
                train: bool = False):
+    if self.implementation not in IMPLEMENTATIONS:
+      raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}; "
+                       f"got {self.implementation!r}.")
     lengths = check_inputs(xs, seq_lengths, self.time_major)            # [B]
     cell = _own(self.cell, self)
     xs_tm = xs if self.time_major else jnp.swapaxes(xs, 0, 1)            # [T, B, D]
     time, batch = xs_tm.shape[:2]
-    split_bias = hasattr(cell, "input_bias")   # rnnjax cells: the loop adds the input bias
-    gx = cell.project_inputs(xs_tm, add_bias=False) if split_bias else cell.project_inputs(xs_tm)
-    bias = cell.input_bias().astype(gx.dtype) if split_bias else None  # [G*H]
-    if self.reverse:
-      gx = reverse_padded(gx, lengths, time_axis=0)
-    valid = jnp.arange(time)[:, None] < lengths[None, :]                # [T, B]
     state0 = cell.initial_state(batch)
     if initial_state is not None:
       state0 = _check_state(initial_state, state0, "initial_state")
     h_mask = self._recurrent_mask(state0, train)
-    final, ys = time_loop.run(
-        cell, cell.weights(), gx, state0, valid, h_mask=h_mask, bias=bias,
-        implementation=self.implementation, unroll=self.unroll,
-        remat_chunk=(self.remat_chunk or time_loop.default_chunk(time)) if self.remat else 0)
-    ys = jnp.swapaxes(ys, 0, 1)                                         # [B, T, H]
+    if self.implementation == "cudnn":
+      final, ys = self._run_cudnn(cell, jnp.swapaxes(xs_tm, 0, 1), lengths, state0, h_mask)
+    else:
+      split_bias = hasattr(cell, "input_bias")  # rnnjax cells: the loop adds the input bias
+      gx = cell.project_inputs(xs_tm, add_bias=False) if split_bias else cell.project_inputs(xs_tm)
+      bias = cell.input_bias().astype(gx.dtype) if split_bias else None  # [G*H]
+      if self.reverse:
+        gx = reverse_padded(gx, lengths, time_axis=0)
+      valid = jnp.arange(time)[:, None] < lengths[None, :]              # [T, B]
+      final, ys = time_loop.run(
+          cell, cell.weights(), gx, state0, valid, h_mask=h_mask, bias=bias,
+          implementation=self.implementation, unroll=self.unroll,
+          remat_chunk=(self.remat_chunk or time_loop.default_chunk(time)) if self.remat else 0)
+      ys = jnp.swapaxes(ys, 0, 1)                                       # [B, T, H]
     if self.return_sequences:
       out = reverse_padded(ys, lengths) if self.reverse else ys
       out = jnp.swapaxes(out, 0, 1) if self.time_major else out
@@ -128,6 +138,23 @@ class Recurrent(nn.Module):
     else:
       out = _last_output(ys, lengths)                                   # [B, H]
     return (final, out) if self.return_state else out
+
+  def _run_cudnn(self, cell, xs: Array, lengths: Array, state0, h_mask):
+    """The cuDNN LSTM (rnnjax.cudnn) on xs [B, T, D] -> (final state, ys [B, T, H])."""
+    if not isinstance(state0, LSTMState) or not hasattr(cell, "input_kernel"):
+      raise ValueError('implementation="cudnn" runs rnnjax.cells.LSTMCell only; got '
+                       f"{type(cell).__name__}.")
+    if self.is_initializing():
+      cell.project_inputs(xs[:, :1], add_bias=False)                   # creates the parameters
+    weights = cell.weights()
+    reason = cudnn.supported(weights, h_mask, weights.w_hh.dtype)
+    if reason:
+      raise ValueError(f'implementation="cudnn" cannot run here: {reason}. Use "auto".')
+    if self.reverse:
+      xs = reverse_padded(xs, lengths)
+    ys, (h, c) = cudnn.lstm(xs, lengths, cell.input_kernel(), weights.w_hh, cell.input_bias(),
+                            state0.h, state0.c)
+    return LSTMState(h=h, c=c), ys
 
   def _recurrent_mask(self, state0, train: bool) -> Array | None:
     rate = self.recurrent_dropout

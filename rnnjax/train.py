@@ -61,6 +61,8 @@ def make_schedule(name: str, learning_rate: float, *, num_steps: int = 1,
   """`constant`, or `warmup_cosine`: linear 0 -> lr over warmup_steps, cosine to 0 at num_steps."""
   if name == "constant":
     return optax.constant_schedule(learning_rate)
+  if name == "warmup_cosine" and warmup_steps <= 0:   # optax warns about a 0-step warm-up
+    return optax.cosine_decay_schedule(learning_rate, decay_steps=max(num_steps, 1))
   if name == "warmup_cosine":
     return optax.warmup_cosine_decay_schedule(
         0.0, learning_rate, warmup_steps=warmup_steps, decay_steps=max(num_steps, warmup_steps + 1))

@@ -102,6 +102,11 @@ class InputProjection(nn.Module):
       gx = gate_layer_norm(gx, scale.astype(dtype), self.num_gates)
     return gx + expand(bias.astype(dtype), gx) if add_bias else gx
 
+  def kernel(self, dtype=None) -> Array:
+    """The kernel [D, G*H] (in `dtype`); valid once the module has been called."""
+    kernel = self.get_variable("params", "kernel")
+    return kernel.astype(dtype or self.dtype or self.param_dtype)
+
   def bias(self, dtype=None) -> Array:
     """The bias [G*H] (in `dtype`); valid once the module has been called."""
     bias = self.get_variable("params", "bias")

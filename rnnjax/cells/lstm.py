@@ -104,6 +104,10 @@ class LSTMCell(nn.Module):
     """The input bias [4H] that `project_inputs(xs, add_bias=False)` leaves out."""
     return self.input.bias()
 
+  def input_kernel(self) -> Array:
+    """The input kernel W [D, 4H] (for fused kernels that take the raw inputs, e.g. cuDNN)."""
+    return self.input.kernel()
+
   def weights(self) -> LSTMWeights:
     cast = lambda a: a.astype(self.dtype or self.param_dtype)  # noqa: E731
     return LSTMWeights(
