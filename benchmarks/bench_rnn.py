@@ -197,10 +197,34 @@ def summary(results) -> list[str]:
   return lines
 
 
+def cudnn_summary(results) -> list[str]:
+  """GPU runs: the fused-loop LSTM (rnnjax.fast) against cuDNN (rnnjax's cudnn path = JAX's
+  jax.experimental.rnn.lstm, and torch nn.LSTM on cuda) and flax, float32."""
+  rows = {(r["workload"], r["mode"], r["dtype"], r["competitor"]): r for r in results["timings"]}
+  if not any(r["competitor"] == "cudnn_lstm" for r in results["timings"]):
+    return []
+  lines = ["## LSTM on GPU against cuDNN (float32)", "",
+           "| workload | mode | fast ms | fastx ms | cudnn (JAX) ms | torch (cuDNN) ms | "
+           "flax_optlstm ms | best fast x cudnn | rnnjax (auto) ms |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+  for workload in dict.fromkeys(r["workload"] for r in results["timings"]):
+    for mode in ("train", "infer"):
+      get = lambda c: rows.get((workload, mode, "float32", c))  # noqa: E731
+      if not get("cudnn_lstm"):
+        continue
+      ms = lambda c: _fmt(get(c)["median_ms"]) if get(c) else "-"  # noqa: E731
+      best = min(get(c)["median_ms"] for c in ("fast_lstm", "fastx_lstm") if get(c))
+      lines.append(f"| {workload} | {mode} | {ms('fast_lstm')} | {ms('fastx_lstm')} | "
+                   f"{ms('cudnn_lstm')} | {ms('torch_lstm')} | {ms('flax_optlstm')} | "
+                   f"{best / get('cudnn_lstm')['median_ms']:.2f} | {ms('rnnjax_lstm')} |")
+  return lines + [""]
+
+
 def markdown(results) -> str:
   env = results["env"]
   lines = [f"# RNN benchmark ({env['date']})", "",
-           f"jax {env['jax']}, flax {env['flax']}, torch {env['torch']}, {env['cpus']} CPUs "
+           f"jax {env['jax']} on {env.get('backend', 'cpu')} ({env.get('devices', '')}), flax "
+           f"{env['flax']}, torch {env['torch']}, {env['cpus']} CPUs "
            f"({env['cpu']}), OMP_WAIT_POLICY={env['omp_wait_policy']}, malloc "
            f"{env.get('malloc', 'default')}; median of "
            f"{env['repeats']} interleaved rounds; "
@@ -209,6 +233,7 @@ def markdown(results) -> str:
            "flax OptimizedLSTMCell, GRU vs nn.GRU and flax GRUCell, RNN vs nn.RNN). "
            "`load` is the 1-min load average when the group started (2 cores: > 2 means other "
            "processes competed for the CPU).", ""]
+  lines += cudnn_summary(results)
   lines += ["## Summary (float32)", ""] + summary(results) + ["", "## All rows", ""]
   lines += ["| workload (B,T,D,H) | mode | dtype | competitor | median ms | x torch | x flax | "
             "compile s | load |", "|---|---|---|---|---:|---:|---:|---:|---:|"]
@@ -233,7 +258,9 @@ def _env(args):
       if line.startswith("model name"):
         cpu = line.split(":", 1)[1].strip()
         break
+  devices = ", ".join(sorted({d.device_kind for d in jax.devices()}))
   return dict(date=time.strftime("%Y-%m-%d %H:%M"), jax=jax.__version__, flax=flax.__version__,
+              backend=jax.default_backend(), devices=devices,
               torch=comp.torch_version(), cpus=os.cpu_count(), cpu=cpu, repeats=args.repeats,
               omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), malloc=args.malloc,
               argv=sys.argv[1:])
@@ -251,11 +278,14 @@ def main(argv=None):
     from rnnjax import runtime  # noqa: PLC0415
     runtime.tune_malloc()
   timings = []
-  for wname in args.workloads.split(","):
+  for wname in filter(None, args.workloads.split(",")):   # --workloads "": memory table only
     name, dims = _workload(wname)
     timings += bench_workload(name, dims, args)
   lengths = [int(t) for t in args.memory_lengths.split(",") if t]
-  mem_competitors = [c for c in args.competitors.split(",") if comp.family(c) in ("lstm", "gru")]
+  requested = [c for c in args.competitors.split(",") if comp.family(c) in ("lstm", "gru")]
+  families = {comp.family(c) for c in requested}
+  mem_competitors = requested + [c for c in comp.MEMORY_ONLY
+                                 if comp.family(c) in families and c not in requested]
   results = dict(env=_env(args), timings=timings, memory=memory_table(lengths, mem_competitors))
   os.makedirs(args.out, exist_ok=True)
   with open(os.path.join(args.out, "results.json"), "w") as f:

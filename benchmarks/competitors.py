@@ -23,8 +23,12 @@ except ImportError:  # the JAX rows still run
   HAVE_TORCH = False
 
 ALL = ["torch_lstm", "flax_optlstm", "flax_lstm", "fast_lstm", "fastx_lstm", "ref_lstm",
-       "rnnjax_lstm", "torch_gru", "flax_gru", "fast_gru", "fastx_gru", "ref_gru", "rnnjax_gru",
+       "rnnjax_lstm", "cudnn_lstm", "torch_gru", "flax_gru", "fast_gru", "fastx_gru", "ref_gru",
+       "rnnjax_gru",
        "torch_rnn", "rnnjax_rnn"]
+# In the memory table of every run (and timed only when named in --competitors): the layer on
+# the plain scan, with and without gradient checkpointing (remat).
+MEMORY_ONLY = ["scan_lstm", "remat_lstm", "scan_gru", "remat_gru"]
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
@@ -53,9 +57,12 @@ def _flax(name, dims, dtype):
 
 
 def _rnnjax(name, dims, dtype):
+  """rnnjax_*: the layer as users get it; scan_*: on the plain scan; remat_*: scan + remat."""
   from rnnjax import cells, layers  # noqa: PLC0415  (layers may not exist in old checkouts)
   make = {"lstm": cells.LSTMCell, "gru": cells.GRUCell, "rnn": cells.SimpleRNNCell}[family(name)]
-  layer = layers.Recurrent(make(hidden_size=dims[3], dtype=dtype))
+  options = {"scan": dict(implementation="scan"), "cudnn": dict(implementation="cudnn"),
+             "remat": dict(implementation="scan", remat=True)}.get(name.split("_")[0], {})
+  layer = layers.Recurrent(make(hidden_size=dims[3], dtype=dtype), **options)
   return layer.init(jax.random.key(1), _inputs(dims)), layer.apply
 
 
@@ -95,7 +102,7 @@ def _hoisted(name, dims, dtype):
 def _jax_model(name, dims, dtype):
   if name.startswith("flax"):
     return _flax(name, dims, dtype)
-  if name.startswith("rnnjax"):
+  if name.startswith(("rnnjax", "scan", "remat", "cudnn")):
     return _rnnjax(name, dims, dtype)
   return _hoisted(name, dims, dtype)
 
@@ -125,24 +132,34 @@ def jax_train_memory(name, dims):
 # -- torch competitors ------------------------------------------------------------------------
 
 
+def torch_device() -> str:
+  """'cuda' when JAX runs on a GPU and torch sees one (cuDNN RNNs then), else 'cpu'."""
+  return "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
+
+
 def _torch_model(name, dims):
   torch.manual_seed(0)
   torch.set_num_threads(os.cpu_count())
   batch, time_len, features, hidden = dims
   make = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[family(name)]
-  return make(features, hidden, batch_first=True), torch.randn(batch, time_len, features)
+  device = torch_device()
+  return (make(features, hidden, batch_first=True).to(device),
+          torch.randn(batch, time_len, features, device=device))
 
 
 def _torch_step(name, dims, mode):
   model, x = _torch_model(name, dims)
+  sync = torch.cuda.synchronize if torch_device() == "cuda" else (lambda: None)
 
   def train():
     model.zero_grad(set_to_none=True)
     model(x)[0].sum().backward()
+    sync()
 
   def infer():
     with torch.no_grad():
       model(x)
+    sync()
 
   return train if mode == "train" else infer
 
@@ -152,13 +169,15 @@ def _torch_step(name, dims, mode):
 
 def build(name, dims, mode, dtype):
   """-> (step(), compile seconds or None), or None when the combination is not benchmarked."""
-  if name not in ALL:
-    raise ValueError(f"unknown competitor {name!r}; choose from {ALL}")
+  if name not in ALL + MEMORY_ONLY:
+    raise ValueError(f"unknown competitor {name!r}; choose from {ALL + MEMORY_ONLY}")
   if name.startswith("torch"):
     if not HAVE_TORCH or dtype != "float32":
       return None
     return _torch_step(name, dims, mode), None
   if name.startswith("flax") and family(name) == "rnn":
+    return None
+  if name.startswith("cudnn") and (jax.default_backend() != "gpu" or dtype != "float32"):
     return None
   fn, args = _jax_step(name, dims, mode, jnp.dtype(dtype))
   start = time.perf_counter()

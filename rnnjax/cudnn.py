@@ -7,10 +7,13 @@ rnnjax's LSTMCell keeps W_ih^T [D, 4H], W_hh^T [H, 4H] and one bias, so `pack_we
 them and gives cuDNN a zero b_hh (the sum of the two biases is what counts).
 
 Covered: the plain LSTMCell (no peepholes, projection or layer norm), float32, without recurrent
-dropout. Status: the weight layout and the semantics are tested on CPU against
-`jax.experimental.rnn.lstm_ref` (JAX's reference of the cuDNN kernel) and against the scan path;
-the cuDNN kernel itself needs an NVIDIA GPU and has NOT been run by this project yet (no GPU was
-available), which is why `implementation="auto"` does not pick it.
+dropout. Tested: the weight layout and semantics on CPU against `jax.experimental.rnn.lstm_ref`
+(JAX's reference of the cuDNN kernel) and the scan; on an H100 (jax 0.11.2), values and
+gradients equal to the scan's (tests/test_cudnn.py, with lengths and reverse).
+Not chosen by `implementation="auto"`: on the H100, this path (JAX's cuDNN binding) was 1.0-3.2x
+slower than rnnjax's fused loop on every benchmarked workload, training and inference
+(benchmarks/results/gpu/results.md), although torch's nn.LSTM on the same cuDNN was faster
+than both on small batches: the cost is in JAX's binding, not in cuDNN.
 """
 from __future__ import annotations
 
@@ -26,15 +29,17 @@ def pack_weights(kernel: Array, w_hh: Array, bias: Array) -> Array:
                           jnp.zeros_like(bias)])
 
 
-def supported(weights, h_mask: Array | None, dtype) -> str | None:
-  """None if cuDNN can run this LSTM configuration, else the reason it cannot."""
+def supported(weights, h_mask: Array | None, *dtypes) -> str | None:
+  """None if cuDNN can run this LSTM configuration, else the reason it cannot. `dtypes`: those
+  of the inputs, weights and state (all must be float32)."""
   if weights.peepholes is not None or weights.projection is not None or \
       weights.recurrent_norm_scale is not None or weights.cell_norm is not None:
     return "cuDNN runs the plain LSTM only (no peepholes, proj_size or layer_norm)"
   if h_mask is not None:
     return "cuDNN has no variational recurrent dropout"
-  if jnp.dtype(dtype) != jnp.float32:
-    return f"the cuDNN path runs float32 only, got {jnp.dtype(dtype).name}"
+  others = sorted({jnp.dtype(d).name for d in dtypes} - {"float32"})
+  if others:
+    return f"the cuDNN path runs float32 only, got {', '.join(others)}"
   if jax.default_backend() != "gpu":
     return f"cuDNN needs a GPU; the default backend is {jax.default_backend()!r}"
   return None

@@ -19,7 +19,7 @@ from absl import logging
 
 from rnnjax import plots  # noqa: F401  (selects matplotlib's Agg backend)
 from rnnjax.data import common, jena
-from rnnjax.train import TrainState
+from rnnjax.train import TrainState, eval_params
 
 import matplotlib.pyplot as plt  # noqa: E402  (after plots chose the backend)
 
@@ -34,7 +34,7 @@ def predict(state: TrainState, split: common.Split, batch_size: int = 500) -> np
   out = []
   for batch in common.eval_batches(split, batch_size):
     valid = batch["weights"] > 0
-    out.append(np.asarray(apply(state.eval_params(), batch["inputs"], batch["lengths"]))[valid])
+    out.append(np.asarray(apply(eval_params(state), batch["inputs"], batch["lengths"]))[valid])
   return np.concatenate(out)
 
 

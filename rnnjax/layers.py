@@ -15,7 +15,8 @@ import jax
 import jax.numpy as jnp
 
 from rnnjax import cudnn, time_loop
-from rnnjax.cells import LSTMState
+from rnnjax.cells import LSTMCell, LSTMState
+from rnnjax.cells.base import check_features
 from rnnjax.time_loop import reverse_padded
 from rnnjax.typing import Array
 
@@ -84,8 +85,8 @@ class Recurrent(nn.Module):
       only with `train=True`; draws from the "dropout" PRNG stream.
     implementation: "auto" (the fastest exact path for the cell), "scan" (plain `lax.scan` with
       autodiff, the reference), "loop" (a Python loop over steps, TF's static_rnn) or "cudnn"
-      (GPU only, plain float32 LSTMCell without recurrent dropout: `rnnjax.cudnn`; not yet run
-      on a GPU by this project, so "auto" does not choose it).
+      (`rnnjax.cudnn`: GPU only, a plain float32 LSTMCell without recurrent dropout; "auto"
+      does not take it: it measured slower than "auto"'s fused loop, benchmarks/README.md).
     remat: recompute the forward pass in chunks of `remat_chunk` steps during the backward pass
       to save memory on long sequences (scan path only).
   """
@@ -114,8 +115,8 @@ class Recurrent(nn.Module):
     if initial_state is not None:
       state0 = _check_state(initial_state, state0, "initial_state")
     h_mask = self._recurrent_mask(state0, train)
-    if self.implementation == "cudnn":
-      final, ys = self._run_cudnn(cell, jnp.swapaxes(xs_tm, 0, 1), lengths, state0, h_mask)
+    if self._use_cudnn(cell, xs_tm, h_mask):
+      final, ys = self._run_cudnn(cell, jnp.swapaxes(xs_tm, 0, 1), lengths, state0)
     else:
       split_bias = hasattr(cell, "input_bias")  # rnnjax cells: the loop adds the input bias
       gx = cell.project_inputs(xs_tm, add_bias=False) if split_bias else cell.project_inputs(xs_tm)
@@ -125,13 +126,14 @@ class Recurrent(nn.Module):
       valid = jnp.arange(time)[:, None] < lengths[None, :]              # [T, B]
       final, ys = time_loop.run(
           cell, cell.weights(), gx, state0, valid, h_mask=h_mask, bias=bias,
-          implementation=self.implementation, unroll=self.unroll,
+          implementation="auto" if self.implementation == "cudnn" else self.implementation,
+          unroll=self.unroll,
           remat_chunk=(self.remat_chunk or time_loop.default_chunk(time)) if self.remat else 0)
       ys = jnp.swapaxes(ys, 0, 1)                                       # [B, T, H]
     if self.return_sequences:
       out = reverse_padded(ys, lengths) if self.reverse else ys
       out = jnp.swapaxes(out, 0, 1) if self.time_major else out
-    elif getattr(cell, "output_is_h", False):
+    elif getattr(cell, "output_is_h", False) and final.h.dtype == ys.dtype:
       # The last valid output is the final h: no gather, and the loop's backward pass then gets
       # no per-step output gradients at all (the fast path skips that work).
       out = jnp.where((lengths > 0)[:, None], final.h, 0).astype(ys.dtype)  # [B, H]
@@ -139,20 +141,30 @@ class Recurrent(nn.Module):
       out = _last_output(ys, lengths)                                   # [B, H]
     return (final, out) if self.return_state else out
 
-  def _run_cudnn(self, cell, xs: Array, lengths: Array, state0, h_mask):
-    """The cuDNN LSTM (rnnjax.cudnn) on xs [B, T, D] -> (final state, ys [B, T, H])."""
-    if not isinstance(state0, LSTMState) or not hasattr(cell, "input_kernel"):
+  def _use_cudnn(self, cell, xs_tm: Array, h_mask: Array | None) -> bool:
+    """Whether to run cuDNN: only when asked for ("cudnn"; an error where it cannot run). "auto"
+    never takes it: on an H100, JAX's cuDNN LSTM was 1.0-3.2x slower than the fused loop
+    (benchmarks/results/gpu). While initialising, the time loop runs instead: the parameters
+    are the same, and a model for the GPU can be initialised on a host without one."""
+    if self.implementation != "cudnn" or self.is_initializing():
+      return False
+    if not isinstance(cell, LSTMCell):
       raise ValueError('implementation="cudnn" runs rnnjax.cells.LSTMCell only; got '
                        f"{type(cell).__name__}.")
-    if self.is_initializing():
-      cell.project_inputs(xs[:, :1], add_bias=False)                   # creates the parameters
     weights = cell.weights()
-    reason = cudnn.supported(weights, h_mask, weights.w_hh.dtype)
+    reason = cudnn.supported(weights, h_mask, xs_tm.dtype, weights.w_hh.dtype,
+                             cell.initial_state(1).h.dtype)
     if reason:
       raise ValueError(f'implementation="cudnn" cannot run here: {reason}. Use "auto".')
+    return True
+
+  def _run_cudnn(self, cell, xs: Array, lengths: Array, state0):
+    """The cuDNN LSTM (rnnjax.cudnn) on xs [B, T, D] -> (final state, ys [B, T, H])."""
+    kernel = cell.input_kernel()
+    check_features(kernel, xs, "This LSTMCell")
     if self.reverse:
       xs = reverse_padded(xs, lengths)
-    ys, (h, c) = cudnn.lstm(xs, lengths, cell.input_kernel(), weights.w_hh, cell.input_bias(),
+    ys, (h, c) = cudnn.lstm(xs, lengths, kernel, cell.weights().w_hh, cell.input_bias(),
                             state0.h, state0.c)
     return LSTMState(h=h, c=c), ys
 

@@ -17,6 +17,7 @@ READOUTS = ("last", "mean")
 def masked_mean(ys: Array, lengths: Array) -> Array:
   """ys [B, T, H], lengths [B] -> the mean over each row's first lengths[b] steps [B, H]
   (0 for length 0)."""
+  lengths = jnp.clip(lengths, 0, ys.shape[1])      # as the layers clip traced lengths
   mask = (jnp.arange(ys.shape[1])[None, :] < lengths[:, None]).astype(ys.dtype)   # [B, T]
   total = jnp.einsum("bth,bt->bh", ys, mask)
   return total / jnp.maximum(lengths, 1).astype(ys.dtype)[:, None]

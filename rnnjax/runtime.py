@@ -44,5 +44,9 @@ def tune_malloc() -> bool:
   except (OSError, AttributeError):   # not glibc
     return False
   mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-  _done = all(mallopt(param, value) == 1 for param, value in _SETTINGS)
+  # Older glibc refuses an mmap threshold above 32 MiB (HEAP_MAX_SIZE / 2): fall back to that.
+  applied = mallopt(M_MMAP_THRESHOLD, 1 << 30) == 1 or mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1
+  for param, value in _SETTINGS[1:]:
+    mallopt(param, value)
+  _done = applied
   return _done

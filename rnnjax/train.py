@@ -27,15 +27,23 @@ class TrainState(train_state.TrainState):
   """flax's TrainState (step, apply_fn, params, tx, opt_state) plus an optional exponential
   moving average of the parameters (Polyak averaging), which evaluation then uses.
 
-  ema_params is None when ema_decay is 0. The average is debiased early on as TensorFlow's
-  ExponentialMovingAverage(num_updates=step) does: decay_t = min(ema_decay, (1 + t) / (10 + t)).
+  ema_params is None when ema_decay is 0. The decay warms up as TensorFlow's
+  ExponentialMovingAverage(num_updates=step) does, so that early averages are not dominated by
+  the initialisation: decay_t = min(ema_decay, (1 + t) / (10 + t)).
   """
   ema_params: Any = None
   ema_decay: float = struct.field(pytree_node=False, default=0.0)
 
   def eval_params(self) -> Any:
     """The parameters to evaluate: the moving average when kept, else the current ones."""
-    return self.params if self.ema_params is None else self.ema_params
+    return eval_params(self)
+
+
+def eval_params(state: train_state.TrainState) -> Any:
+  """state's moving average of the parameters if it keeps one, else state.params (also for
+  flax's own TrainState)."""
+  ema = getattr(state, "ema_params", None)
+  return state.params if ema is None else ema
 
 
 def _momentum() -> optax.GradientTransformation:
@@ -120,7 +128,8 @@ def update_ema(state: TrainState) -> TrainState:
     return state
   t = state.step.astype(jnp.float32)
   decay = jnp.minimum(state.ema_decay, (1.0 + t) / (10.0 + t))
-  ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state.ema_params, state.params)
+  ema = jax.tree.map(lambda e, p: (decay * e + (1.0 - decay) * p).astype(e.dtype),
+                     state.ema_params, state.params)
   return state.replace(ema_params=ema)
 
 
@@ -170,6 +179,6 @@ def eval_step(state: TrainState, batch: Batch, *,
               loss: str = "softmax_cross_entropy") -> dict[str, Array]:
   """metrics.batch_sums of one eval batch (train=False; rows with weights 0 do not count), with
   state.eval_params() (the moving average when the state keeps one)."""
-  logits = state.apply_fn({"params": state.eval_params()}, batch["inputs"], batch["lengths"],
+  logits = state.apply_fn({"params": eval_params(state)}, batch["inputs"], batch["lengths"],
                           train=False)                                  # [B, C]
   return metrics.batch_sums(logits, batch["labels"], _weights(batch), loss=loss)

@@ -36,9 +36,13 @@ def test_packed_weights_run_by_the_cudnn_reference_match_the_scan():
 
 
 @pytest.mark.skipif(ON_GPU, reason="checks the error off GPU")
-def test_cudnn_off_gpu_is_a_clear_error():
+def test_cudnn_layer_initialises_off_gpu_but_running_it_there_is_a_clear_error():
+  layer = _layer("cudnn")
+  params = layer.init(jax.random.key(0), XS)                  # same parameters as the scan's
+  assert jax.tree.map(jnp.shape, params) == jax.tree.map(
+      jnp.shape, _layer("scan").init(jax.random.key(0), XS))
   with pytest.raises(ValueError, match="needs a GPU"):
-    _layer("cudnn").init(jax.random.key(0), XS)
+    layer.apply(params, XS)
 
 
 def test_unsupported_configurations_are_named():
@@ -46,9 +50,10 @@ def test_unsupported_configurations_are_named():
   assert "plain LSTM" in cudnn.supported(weights, None, jnp.float32)
   plain = cells.lstm.LSTMWeights(w_hh=jnp.zeros((H, 4 * H)))
   assert "recurrent dropout" in cudnn.supported(plain, jnp.ones((B, H)), jnp.float32)
-  assert "float32" in cudnn.supported(plain, None, jnp.bfloat16)
+  assert "bfloat16" in cudnn.supported(plain, None, jnp.float32, jnp.bfloat16)
+  gru = layers.Recurrent(cells.GRUCell(H), implementation="cudnn")
   with pytest.raises(ValueError, match="LSTMCell only"):
-    layers.Recurrent(cells.GRUCell(H), implementation="cudnn").init(jax.random.key(0), XS)
+    gru.apply(gru.init(jax.random.key(0), XS), XS)
 
 
 @pytest.mark.skipif(not ON_GPU, reason="needs a GPU with cuDNN")

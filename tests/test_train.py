@@ -138,7 +138,7 @@ class StepTest(parameterized.TestCase):
     self.assertEqual(float(final["correct"]), B)
     self.assertLess(float(final["loss"]) / B, 0.1)
 
-  def test_moving_average_of_parameters_is_debiased_and_used_for_eval(self):
+  def test_moving_average_of_parameters_warms_up_and_is_used_for_eval(self):
     tx = train.make_optimizer("adam", 0.05)
     model, batch, key = TinyClassifier(), tiny_batch(), jax.random.key(0)
     state = train.create_train_state(model, jax.random.key(0), batch, tx, ema_decay=0.5)
@@ -146,7 +146,7 @@ class StepTest(parameterized.TestCase):
     for t in (1, 2, 3):
       state, _ = step(state, batch, key)
       params.append(state.params)
-      decay = min(0.5, (1 + t) / (10 + t))               # 0.18, 0.25, 0.3: debiased early on
+      decay = min(0.5, (1 + t) / (10 + t))               # 0.18, 0.25, 0.3: warm-up
       expected = jax.tree.map(lambda e, p, d=decay: d * e + (1 - d) * p, expected, state.params)
     self.assertLess(_max_abs_diff(state.ema_params, expected), 1e-6)
     self.assertGreater(_max_abs_diff(state.ema_params, state.params), 1e-3)

@@ -1,10 +1,10 @@
 """What every rnnjax cell shares: the state type, initialisers and a pure layer norm.
 
 The cell contract (see `rnnjax.layers.Recurrent`):
-  project_inputs(xs [..., D], add_bias=True) -> gx [..., G*H]
-                                                  everything that does not depend on the carry;
-                                                  add_bias=False leaves out the input bias ...
-  input_bias() -> [G*H]                           ... which this returns (the fast time loops
+  project_inputs(xs [..., D]) -> gx [..., G*H]   everything that does not depend on the carry
+  optional, rnnjax's own cells (not FlaxCell):
+    project_inputs(xs, add_bias=False)            the same without the input bias ...
+    input_bias() -> [G*H]                         ... which this returns (the fast time loops
                                                   add it inside the loop: no [T, B, G*H] pass)
   weights() -> pytree                             what the per-step function closes over
   initial_state(batch_size) -> state              zeros
@@ -12,7 +12,9 @@ The cell contract (see `rnnjax.layers.Recurrent`):
                function; h_mask [B, H] is the recurrent-dropout mask on h where it enters the
                recurrent matmul (the state itself is never masked)
   output_size -> int                              H (P for a projected LSTM)
-  output_is_h: bool (class attribute)             y_t is always the new state.h
+  output_is_h: bool (class attribute)             y_t is always the new state.h (a subclass
+                                                  whose step outputs anything else must set
+                                                  it to False)
 """
 from __future__ import annotations
 
