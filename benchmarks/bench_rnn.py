@@ -1,6 +1,6 @@
 r"""Times RNN training and inference steps: rnnjax vs flax vs PyTorch, interleaved, on CPU.
 
-  python benchmarks/bench_rnn.py --out benchmarks/results          # everything (~15 min, 2 cores)
+  python benchmarks/bench_rnn.py --out benchmarks/results          # everything (~10 min, 2 quiet cores)
   python benchmarks/bench_rnn.py --quick --out /tmp/bench          # CI-size smoke run (seconds)
   python benchmarks/bench_rnn.py --workloads har,row_mnist --competitors fast_lstm,flax_optlstm,torch_lstm
 
