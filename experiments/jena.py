@@ -21,11 +21,12 @@ Data: the Keras file jena_climate_2009_2016.csv or a station CSV such as weather
 (plain, .gz, .xz or .zip) in --data_dir (default $RNNJAX_DATA_DIR/jena_climate). The split is
 200k/100k/rest rows for the Keras file, else 50/25/25 % (2020: Jan-Jun / Jul-Sep / Oct-Dec).
 
-Changed from the seed: 10 epochs instead of 20, to stay within 15 minutes on 2 shared CPU
-cores (the seed's 20 took an estimated 16-29 min there); the extra epochs only overfit further.
+Changed from the seed: 10 epochs instead of 20 (chosen when a run took 9 min on a loaded
+machine; the extra epochs only overfit further: validation MAE is best after epoch 1).
 
-Measured (weather_2020.csv.xz, 1 CPU device, 2 cores shared with other jobs at load average 6;
-wall time includes loading and compilation), default command, 5,000 steps, 9.0 min:
+Measured (weather_2020.csv.xz, 1 CPU device, 2 cores at load ~1.5; wall time includes loading
+and compilation), default command, 5,000 steps, 79 s (9.0 min at load 6 before
+rnnjax.tune_malloc); the same figures as before:
   validation MAE 0.527 (3.50 degC) vs naive 0.440 (2.92 degC): 20 % WORSE than naive
   test       MAE 0.530 (3.52 degC) vs naive 0.325 (2.16 degC): 63 % WORSE than naive
 With --recurrent_dropout=0.2 (6.1 min): validation 0.505 (3.35 degC), 15 % worse than naive;

@@ -21,12 +21,13 @@ Data: train-images-idx3-ubyte[.gz] and the three other original IDX files in --d
 (default $RNNJAX_DATA_DIR/mnist). Writes metrics.jsonl, curves.png and checkpoints to --workdir
 (default runs/mnist/<model>[_pixels|_permuted]); a run resumes from its newest checkpoint.
 
-Expected results (measured on real MNIST, 1 CPU device, 2 cores shared with other jobs,
-load average 5-7; wall time includes loading and compilation):
-  --model=lstm (default)   99.01 % test accuracy   15 epochs, 9,000 steps   3.5-3.9 min
-  --model=rnn              97.79 % test accuracy   15 epochs, 9,000 steps   1.4 min
-The LSTM margin is thin (99.01 % in two runs, before and after later rnnjax.fast changes; the
-same run without warm-up gave 99.07 %).
+Expected results (measured on real MNIST, 1 CPU device, 2 cores at load 1.6-2.3, one run after
+another; wall time includes loading and compilation):
+  --model=lstm (default)   99.10 % test accuracy   15 epochs, 9,000 steps   95 s
+  --model=rnn              97.79 % test accuracy   15 epochs, 9,000 steps   43 s
+The LSTM margin is thin (99.01 % in two earlier runs before later numerics changes in
+rnnjax.fast; the same run without warm-up gave 99.07 %). Earlier timings (3.5-3.9 min) were on a
+machine at load 5-7 and before rnnjax.tune_malloc.
 """
 from absl import app, flags
 
