@@ -2,7 +2,7 @@
 
 `run` takes a cell's pure step, its weights and the hoisted inputs gx [T, B, G*H], and returns
 (final state, outputs [T, B, H]). Steps where `valid` [T, B] is False leave the state as it was
-and output zeros. Three implementations give the same numbers:
+and output zeros; valid=None means every step is valid (no masking at all). Three implementations give the same numbers:
   "scan": `jax.lax.scan` with autodiff (the reference);
   "loop": a Python loop over steps (TF's static_rnn), for inspection and tests;
   "auto": a fused path with a hand-written backward pass where one exists for the cell
@@ -47,6 +47,8 @@ def masked_step(step, weights, h_mask: Array | None):
       new_state, y_t = step(weights, state, gx_t)
     else:
       new_state, y_t = step(weights, state, gx_t, h_mask=h_mask)
+    if valid_t is None:
+      return jax.tree.map(lambda n, o: n.astype(o.dtype), new_state, state), y_t
     keep = valid_t[:, None]                                             # [B, 1]
     state = jax.tree.map(lambda n, o: jnp.where(keep, n.astype(o.dtype), o), new_state, state)
     return state, jnp.where(keep, y_t, jnp.zeros_like(y_t))
@@ -66,6 +68,8 @@ def _scan(body, state0, gx: Array, valid: Array, unroll: int, remat_chunk: int):
   chunks = -(-time // remat_chunk)
   pad = chunks * remat_chunk - time                                     # padded steps are invalid
   gx = jnp.pad(gx, [(0, pad)] + [(0, 0)] * (gx.ndim - 1))
+  if valid is None:
+    valid = jnp.ones(gx.shape[:2], bool)
   valid = jnp.pad(valid, [(0, pad), (0, 0)])
   split = lambda a: a.reshape((chunks, remat_chunk) + a.shape[1:])     # noqa: E731
 
@@ -78,7 +82,8 @@ def _scan(body, state0, gx: Array, valid: Array, unroll: int, remat_chunk: int):
   return final, ys[:time]
 
 
-def run(cell, weights: Any, gx: Array, state0: Any, valid: Array, *, h_mask: Array | None = None,
+def run(cell, weights: Any, gx: Array, state0: Any, valid: Array | None, *,
+        h_mask: Array | None = None,
         bias: Array | None = None, implementation: str = "auto", unroll: int = 1,
         remat_chunk: int = 0):
   """Runs `cell`'s step over gx [T, B, G*H] -> (final state, ys [T, B, H]); see module doc.
@@ -98,7 +103,7 @@ def run(cell, weights: Any, gx: Array, state0: Any, valid: Array, *, h_mask: Arr
   if implementation == "loop":
     state, ys = state0, []
     for t in range(gx.shape[0]):
-      state, y_t = body(state, (gx[t], valid[t]))
+      state, y_t = body(state, (gx[t], None if valid is None else valid[t]))
       ys.append(y_t)
     return state, jnp.stack(ys)
   return _scan(body, state0, gx, valid, unroll, remat_chunk)

@@ -88,6 +88,20 @@ class FastRecurrenceTest(parameterized.TestCase):
       np.testing.assert_allclose(got[1][name], want[1][name], rtol=1e-5, atol=1e-5, err_msg=name)
 
   @parameterized.parameters("lstm", "gru")
+  def test_no_mask_equals_an_all_true_mask(self, cell):
+    args, probes = _problem(cell), _probes()
+    full = jnp.ones((T, B), bool)
+    got, want = jax.jit(lambda a: [jax.value_and_grad(_functional(FNS[cell][0], cell, v, probes))(a)
+                                   for v in (None, full)])(args)
+    np.testing.assert_array_equal(got[0], want[0])
+    for name in args:
+      np.testing.assert_array_equal(got[1][name], want[1][name], err_msg=name)
+    ref = _call(FNS[cell][1], cell, args, None)                          # the references too
+    for a, b in zip(_call(FNS[cell][0], cell, args, None), ref):
+      if a is not None:
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+  @parameterized.parameters("lstm", "gru")
   def test_in_loop_projection_matches_reference(self, cell):
     args = _problem(cell)
     gates = args["w_hh"].shape[1]

@@ -23,9 +23,14 @@ def masked(h: Array, h_mask: Optional[Array]) -> Array:
   return h if h_mask is None else h * h_mask.reshape((1,) * (h.ndim - 2) + h_mask.shape)
 
 
-def keep(valid_t: Array, new: Array, old) -> Array:
-  """new where valid_t [B] else old (an array [B, K] or a scalar)."""
-  return jnp.where(valid_t[:, None], new, old)
+def keep(valid_t: Optional[Array], new: Array, old) -> Array:
+  """new where valid_t [B] else old (an array [B, K] or a scalar); new when valid_t is None."""
+  return new if valid_t is None else jnp.where(valid_t[:, None], new, old)
+
+
+def as_mask(valid) -> Optional[Array]:
+  """The [T, B] bool mask, or None (every step valid: the loops then skip all masking)."""
+  return None if valid is None else jnp.asarray(valid, bool)
 
 
 def shift_in(first: Array, states: Array) -> Array:

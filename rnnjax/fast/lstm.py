@@ -5,8 +5,8 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from rnnjax.fast.common import (cast_inputs, compute_dtype, dot, dot_tn, input_grads, io_marker,
-                               keep, masked, project, project_all, shift_in, sigmoid,
+from rnnjax.fast.common import (as_mask, cast_inputs, compute_dtype, dot, dot_tn, input_grads,
+                               io_marker, keep, masked, project, project_all, shift_in, sigmoid,
                                zeros_if_symbolic)
 from rnnjax.typing import Array
 
@@ -51,7 +51,8 @@ def _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, w_ih, save):
   return jax.lax.scan(step, (h0, c0), (gx, valid))
 
 
-def lstm_recurrence_reference(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
+def lstm_recurrence_reference(gx: Array, w_hh: Array, h0: Array, c0: Array,
+                              valid: Optional[Array],
                               h_mask: Optional[Array] = None, bias: Optional[Array] = None, *,
                               w_ih: Optional[Array] = None) -> tuple[Array, tuple[Array, Array]]:
   """Plain LSTM loop: lax.scan, gradients by autodiff. Same contract as `lstm_recurrence`."""
@@ -85,7 +86,7 @@ def _lstm_fwd(*primals):
   gx, w, h0, c0, valid, h_mask, bias, w_ih = (None if p is None else p.value for p in primals)
   (h, c), (h_states, act, c_prev) = _lstm_scan(gx, w, h0, c0, valid, h_mask, bias, w_ih,
                                                save=True)
-  hs = jnp.where(valid[:, :, None], h_states, 0)                       # [T, B, H]
+  hs = h_states if valid is None else jnp.where(valid[:, :, None], h_states, 0)  # [T, B, H]
   h_prev = shift_in(h0, h_states)                                     # [T, B, H]
   proj = None if w_ih is None else (gx, w_ih)
   return (hs, (h, c)), (act, c_prev, c, h_prev, valid, w, h_mask, mask_grad or None, bias,
@@ -129,7 +130,7 @@ def _lstm_bwd(res, cotangents):
 _lstm.defvjp(_lstm_fwd, _lstm_bwd, symbolic_zeros=True)
 
 
-def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
+def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Optional[Array],
                     h_mask: Optional[Array] = None, bias: Optional[Array] = None, *,
                     w_ih: Optional[Array] = None) -> tuple[Array, tuple[Array, Array]]:
   """LSTM time loop with a hand-written VJP.
@@ -138,7 +139,8 @@ def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
     gx: [T, B, 4H] hoisted input term `x @ W_ih (+ b)`; gate order i, f, g, o.
     w_hh: [H, 4H] recurrent kernel.
     h0, c0: [B, H] initial state.
-    valid: [T, B] bool; False freezes the state and zeroes the output at that step.
+    valid: [T, B] bool; False freezes the state and zeroes the output at that step. None: every
+      step is valid, and the loop skips all masking (on a GPU that made inference ~3x faster).
     h_mask: optional [B, H] recurrent dropout mask; the matmul uses (h * h_mask) @ w_hh.
     bias: optional [4H], added inside the loop. Passing the bias here instead of adding it to gx
       saves one [T, B, 4H] temporary (XLA:CPU does not add it in place).
@@ -151,5 +153,5 @@ def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array,
   """
   w, h0, c0, h_mask, bias, w_ih = cast_inputs(compute_dtype(gx.dtype), w_hh, h0, c0, h_mask,
                                                 bias, w_ih)
-  hs, (h, c) = _lstm(gx, w, h0, c0, jnp.asarray(valid, bool), h_mask, bias, w_ih)
+  hs, (h, c) = _lstm(gx, w, h0, c0, as_mask(valid), h_mask, bias, w_ih)
   return hs.astype(gx.dtype), (h.astype(gx.dtype), c.astype(gx.dtype))
