@@ -27,7 +27,8 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
 
   folder = data_folder or task
   flags.DEFINE_enum("model", model, models.MODELS, help_("model", "Model preset (rnnjax.models)."))
-  flags.DEFINE_integer("hidden_size", hidden_size, help_("hidden_size", "Units per recurrent layer."))
+  flags.DEFINE_integer("hidden_size", hidden_size,
+                       help_("hidden_size", "Units per recurrent layer."))
   flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
   flags.DEFINE_float("dropout", 0.0, help_("dropout", "Dropout between stacked layers and before "
                                                       "the output layer."))

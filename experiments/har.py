@@ -11,8 +11,8 @@ rnnjax.loop.init_distributed).
 
 Measured with default flags (seed 0, 5000 steps of 100, standardized inputs, adam with warm-up +
 cosine, l2 1e-3) on "UCI HAR (HAPT rebuild)" (the 9 signals rebuilt from HAPT, written in the
-original layout), 2 CPU cores at load 1.7-2.1 (the runs went one after another); wall time includes loading, compilation and 10 evaluations;
-same seed, same numbers:
+original layout), 2 CPU cores at load 1.7-2.1 (the runs went one after another); wall time includes
+loading, compilation and 10 evaluations; same seed, same numbers:
   model      lr     test acc   wall time
   bilstm     3e-3   91.29 %    79 s
   bigru      3e-3   91.36 %    70 s

@@ -13,16 +13,16 @@ reviews) are drawn at random with --seed; after every epoch they are evaluated (
 rnnjax.epochs: during training the progress lines' "test set" figures are this VALIDATION
 split), and the 25,000 test reviews are evaluated once at the end.
 
-Changed from the seed: batches of 32 at a peak learning rate of 5e-4 (chosen by VALIDATION
-accuracy from batch 16 / 32 / 64 / 128 runs, see below), and 5 epochs with cosine decay of the
-learning rate instead of 10 at a constant 1e-3. The seed's schedule overfits (training accuracy 96 %) and its validation
-accuracy swings by several points from epoch to epoch: it ended at 88.52 % validation but
-86.32 % test. LSTM(32) variants tried (test accuracy; validation in brackets; measured before
-later rnnjax.fast changes, under which the default moved from 87.92 % (88.68) to 87.88 %
-(89.06)): learning rate 2e-3 87.80 % (89.74); --clip_norm=1 87.62 % (88.74); --l2=1e-5
-88.06 % (89.16); --l2=1e-4 87.92 % (88.98); --dropout=0.3 --recurrent_dropout=0.2 85.19 %
-(85.78, underfits in 5 epochs). Test accuracy stays 1-2 points below validation: the
-held-out reviews share films with the training reviews, the test reviews do not.
+Changed from the seed: batches of 32 at a peak learning rate of 5e-4 (chosen by VALIDATION accuracy
+from batch 16 / 32 / 64 / 128 runs, see below), and 5 epochs with cosine decay of the learning rate
+instead of 10 at a constant 1e-3. The seed's schedule overfits (training accuracy 96 %) and its
+validation accuracy swings by several points from epoch to epoch: it ended at 88.52 % validation
+but 86.32 % test. LSTM(32) variants tried (test accuracy; validation in brackets; measured before
+later rnnjax.fast changes, under which the default moved from 87.92 % (88.68) to 87.88 % (89.06)):
+learning rate 2e-3 87.80 % (89.74); --clip_norm=1 87.62 % (88.74); --l2=1e-5 88.06 % (89.16);
+--l2=1e-4 87.92 % (88.98); --dropout=0.3 --recurrent_dropout=0.2 85.19 % (85.78, underfits in 5
+epochs). Test accuracy stays 1-2 points below validation: the held-out reviews share films with the
+training reviews, the test reviews do not.
 
 Writes to --workdir (default runs/imdb/<model>): history.png (seed 001's two figures: training
 and validation accuracy, training and validation loss, per epoch), metrics.jsonl (the last

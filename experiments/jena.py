@@ -38,16 +38,16 @@ cover the validation (Jul-Sep) or test (Oct-Dec) seasons. Even a ridge regressio
 48 hourly steps beats the naive forecast by at most 3 % (validation) and loses on test with all
 14 features; a GRU on the temperature alone got at best 4 % (validation) and 1 % (test) below
 naive. Chollet's own GRU on the 2009-2016 file was 8.6 % below naive (0.265 vs 0.29).
-Is the target reachable on one year at all? A ridge regression of the 24 h change of T on the
-last 48 hourly steps of the 14 features (stride 6, lambda 1-1000; its forecasts include the
-naive one as a special case) was tried on five splits of the 2020 rows (figures: % below the
-naive MAE, so + is better): chronological 50/25/25 (validation +0.6 to +1.7 %, test -4 to
--15 %); whole months interleaved so that training covers every season (train
-Jan/Mar/May/Jul/Sep/Nov: validation -8 to -22 %, test +1 to +4 %; train Jan/Feb/May/Jun/Sep/Oct:
--4 to -17 %, test -6 to +3 %; train Jan/Apr/Jul/Oct: -40 to +1 %, test -7 to -33 %) and
-alternating 2-week blocks (validation +0 to +10 %, test -18 to -64 %). No split gives a model that beats the naive forecast by 10 %
-on both held-out parts: 24 h ahead, yesterday's temperature at the same hour is a strong
-forecast, and one year of data is too little to learn a correction that carries across weeks.
+Is the target reachable on one year at all? A ridge regression of the 24 h change of T on the last
+48 hourly steps of the 14 features (stride 6, lambda 1-1000; its forecasts include the naive one as
+a special case) was tried on five splits of the 2020 rows (figures: % below the naive MAE, so + is
+better): chronological 50/25/25 (validation +0.6 to +1.7 %, test -4 to -15 %); whole months
+interleaved so that training covers every season (train Jan/Mar/May/Jul/Sep/Nov: validation -8 to
+-22 %, test +1 to +4 %; train Jan/Feb/May/Jun/Sep/Oct: -4 to -17 %, test -6 to +3 %; train
+Jan/Apr/Jul/Oct: -40 to +1 %, test -7 to -33 %) and alternating 2-week blocks (validation +0 to +10
+%, test -18 to -64 %). No split gives a model that beats the naive forecast by 10 % on both
+held-out parts: 24 h ahead, yesterday's temperature at the same hour is a strong forecast, and one
+year of data is too little to learn a correction that carries across weeks.
 """
 from absl import app, flags
 
