@@ -67,9 +67,9 @@ def _scan(body, state0, gx: Array, valid: Array, unroll: int, remat_chunk: int):
   time = gx.shape[0]
   chunks = -(-time // remat_chunk)
   pad = chunks * remat_chunk - time                                     # padded steps are invalid
-  gx = jnp.pad(gx, [(0, pad)] + [(0, 0)] * (gx.ndim - 1))
-  if valid is None:
+  if valid is None:                     # every real step is valid; the padded ones below are not
     valid = jnp.ones(gx.shape[:2], bool)
+  gx = jnp.pad(gx, [(0, pad)] + [(0, 0)] * (gx.ndim - 1))
   valid = jnp.pad(valid, [(0, pad), (0, 0)])
   split = lambda a: a.reshape((chunks, remat_chunk) + a.shape[1:])     # noqa: E731
 

@@ -105,11 +105,13 @@ class RecurrentTest(parameterized.TestCase):
     ys_tm = layer.clone(time_major=True).apply(variables, jnp.swapaxes(XS, 0, 1), LENGTHS)
     np.testing.assert_allclose(jnp.swapaxes(ys_tm, 0, 1), ys, rtol=1e-6)
 
-  def test_remat_gives_the_same_values_and_gradients(self):
+  @parameterized.parameters(True, False)
+  def test_remat_gives_the_same_values_and_gradients(self, with_lengths):
     layer = layers.Recurrent(cells.LSTMCell(H), implementation="scan")
     remat = layer.clone(remat=True, remat_chunk=3)                     # 7 steps: chunks 3, 3, 1
     variables = init(layer)
-    loss = lambda l: lambda v: jnp.sum(jnp.sin(l.apply(v, XS, LENGTHS)))  # noqa: E731
+    lengths = LENGTHS if with_lengths else None
+    loss = lambda l: lambda v: jnp.sum(jnp.sin(l.apply(v, XS, lengths)))  # noqa: E731
     np.testing.assert_allclose(loss(layer)(variables), loss(remat)(variables), rtol=1e-6)
     for a, b in zip(jax.tree.leaves(jax.grad(loss(layer))(variables)),
                     jax.tree.leaves(jax.grad(loss(remat))(variables))):
