@@ -126,9 +126,8 @@ class Recurrent(nn.Module):
       # [T, B]; None without seq_lengths: no masking in the loop (~3x faster inference on GPU)
       valid = None if seq_lengths is None else jnp.arange(time)[:, None] < lengths[None, :]
       final, ys = time_loop.run(
-          cell, cell.weights(), gx, state0, valid, h_mask=h_mask, bias=bias,
+          cell, cell.weights(), gx, state0, valid, h_mask=h_mask, bias=bias, unroll=self.unroll,
           implementation="auto" if self.implementation == "cudnn" else self.implementation,
-          unroll=self.unroll,
           remat_chunk=(self.remat_chunk or time_loop.default_chunk(time)) if self.remat else 0)
       ys = jnp.swapaxes(ys, 0, 1)                                       # [B, T, H]
     if self.return_sequences:
