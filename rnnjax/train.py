@@ -123,8 +123,9 @@ def create_train_state(model: nn.Module, key: PRNGKey, batch: Batch,
 
 
 def update_ema(state: TrainState) -> TrainState:
-  """Moves ema_params towards params (after an update to step t = state.step)."""
-  if state.ema_params is None:
+  """Moves ema_params towards params (after an update to step t = state.step); a state that
+  keeps no average (flax's own TrainState too) is returned as it is."""
+  if getattr(state, "ema_params", None) is None:
     return state
   t = state.step.astype(jnp.float32)
   decay = jnp.minimum(state.ema_decay, (1.0 + t) / (10.0 + t))

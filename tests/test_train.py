@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from absl.testing import absltest, parameterized
+from flax.training import train_state as flax_train_state
 
 from rnnjax import train
 
@@ -156,6 +157,15 @@ class StepTest(parameterized.TestCase):
     np.testing.assert_allclose(on_ema["loss"], on_copy["loss"], rtol=1e-6)
     with self.assertRaisesRegex(ValueError, "ema_decay"):
       train.create_train_state(model, jax.random.key(0), batch, tx, ema_decay=1.0)
+
+  def test_steps_take_flax_own_train_state_too(self):
+    model, batch = TinyClassifier(), tiny_batch()
+    params = model.init(jax.random.key(0), batch["inputs"], batch["lengths"], train=False)
+    state = flax_train_state.TrainState.create(apply_fn=model.apply, params=params["params"],
+                                               tx=optax.adam(1e-2))
+    state, _ = jax.jit(train.train_step)(state, batch, jax.random.key(1))
+    self.assertEqual(int(state.step), 1)
+    self.assertGreater(float(jax.jit(train.eval_step)(state, batch)["count"]), 0)
 
   def test_eval_step_ignores_rows_with_zero_weight(self):
     state, batch, eval_step = _state(), tiny_batch(), jax.jit(train.eval_step)
