@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import jax
-import numpy as np
 from absl import logging
 from jax.sharding import NamedSharding, PartitionSpec as P
 
@@ -54,11 +53,6 @@ def evaluate_split(state: train.TrainState, split: common.Split, *, loss: str,
   return loop.evaluate(eval_fn, state, split, -(-batch_size // n) * n, mesh)
 
 
-def _to_json(summary: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-  return {f"{prefix}/{k}": (v.tolist() if isinstance(v, np.ndarray) else v)
-          for k, v in summary.items()}
-
-
 def fit_with_validation(model, data: common.DataSpec, config: loop.TrainConfig, workdir: str, *,
                         hparams: Mapping[str, Any] | None = None) -> loop.Result:
   """Trains on data.train evaluating data.validation every eval_every steps, then evaluates
@@ -73,7 +67,7 @@ def fit_with_validation(model, data: common.DataSpec, config: loop.TrainConfig, 
   loss = config.loss or metrics.default_loss(data.num_classes)
   test = evaluate_split(result.state, data.test, loss=loss, batch_size=config.eval_batch_size)
   step = int(jax.device_get(result.state.step))
-  loop.MetricsWriter(workdir, {}).write({"final_step": step, **_to_json(test, "test")})
+  loop.MetricsWriter(workdir, {}).write({"final_step": step, **loop.to_json(test, "test")})
   key, scale, unit = ("accuracy", 100, " %") if "accuracy" in test else ("mae", 1, "")
   last = result.history[-1]["eval/" + key] if result.history else float("nan")
   logging.info("After %d steps: validation %s %.4g%s (last epoch), test %s %.4g%s on %d examples.",

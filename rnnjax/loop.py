@@ -101,7 +101,8 @@ def evaluate(eval_fn, state: train.TrainState, split: common.Split, batch_size: 
   return metrics.summarize(metrics.merge(sums))
 
 
-def _to_json(summary: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+def to_json(summary: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+  """A summary as JSON-ready {"<prefix>/<name>": value} (arrays become lists)."""
   return {f"{prefix}/{k}": (v.tolist() if isinstance(v, np.ndarray) else v)
           for k, v in summary.items()}
 
@@ -263,7 +264,7 @@ def _log(run: _Run, state: train.TrainState, step: int, window: list[Any], windo
   eval_s = time.perf_counter() - eval_start
   logging.info(format_progress(step, train_summary, test_summary, speed,
                                (run.config.num_steps - step) / speed))
-  record = {"step": step, **_to_json(train_summary, "train"), **_to_json(test_summary, "eval"),
+  record = {"step": step, **to_json(train_summary, "train"), **to_json(test_summary, "eval"),
             "steps_per_sec": speed, "eval_s": eval_s, "elapsed_s": elapsed_s}
   run.writer.write(record)
   return record, test_summary

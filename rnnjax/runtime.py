@@ -24,7 +24,8 @@ import sys
 M_TRIM_THRESHOLD = -1
 M_TOP_PAD = -2
 M_MMAP_THRESHOLD = -3
-_SETTINGS = ((M_MMAP_THRESHOLD, 1 << 30), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20))
+_MMAP_THRESHOLDS = (1 << 30, 32 << 20)           # the second for glibc that refuses the first
+_OTHER_SETTINGS = ((M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20))
 _done = False
 
 
@@ -45,8 +46,8 @@ def tune_malloc() -> bool:
     return False
   mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
   # Older glibc refuses an mmap threshold above 32 MiB (HEAP_MAX_SIZE / 2): fall back to that.
-  applied = mallopt(M_MMAP_THRESHOLD, 1 << 30) == 1 or mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1
-  for param, value in _SETTINGS[1:]:
+  applied = any(mallopt(M_MMAP_THRESHOLD, value) == 1 for value in _MMAP_THRESHOLDS)
+  for param, value in _OTHER_SETTINGS:
     mallopt(param, value)
   _done = applied
   return _done
