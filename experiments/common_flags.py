@@ -2,14 +2,14 @@
 
 Each experiment calls `define(task, ...)` once at import with its own defaults, adds the flags
 only it has, and reads them as `FLAGS.<name>`. The training flags are named after the fields of
-`rnnjax.loop.TrainConfig`, so `loop.TrainConfig.from_flags(FLAGS)` (or `epochs.config`) picks
+`rnnjax.trainer.TrainConfig`, so `TrainConfig.from_flags(FLAGS)` (or `TrainConfig.for_epochs`) picks
 them up. Experiment-specific reasons for a default belong in the experiment's docstring.
 """
 from __future__ import annotations
 
 from absl import flags
 
-from rnnjax import loop, models, train
+from rnnjax import models, train, trainer
 
 FLAGS = flags.FLAGS
 
@@ -63,4 +63,4 @@ def model_kwargs(hidden_size: int | None = None) -> dict:
 
 def workdir(task: str, name: str | None = None) -> str:
   """--workdir, else runs/<task>/<name or --model>."""
-  return FLAGS.workdir or loop.default_workdir(task, name or FLAGS.model)
+  return FLAGS.workdir or trainer.default_workdir(task, name or FLAGS.model)

@@ -7,7 +7,7 @@ r"""Human activity recognition on UCI HAR: 9 inertial channels x 128 steps, 6 ac
 Data: the original "UCI HAR Dataset" layout under --data_dir (default $RNNJAX_DATA_DIR/uci_har or
 ~/.cache/rnnjax/uci_har). Runs resume from the newest checkpoint in --workdir (default
 runs/har/<model>); delete the folder to start over. Multi-host: --distributed (see
-rnnjax.loop.init_distributed).
+rnnjax.trainer.init_distributed).
 
 Measured with default flags (seed 0, 5000 steps of 100, standardized inputs, adam with warm-up +
 cosine, l2 1e-3) on "UCI HAR (HAPT rebuild)" (the 9 signals rebuilt from HAPT, written in the
@@ -31,7 +31,7 @@ loop.fit) made these runs 2-4x faster than in the previous measurements (bilstm 
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
-from rnnjax import loop, models
+from rnnjax import models, trainer
 from rnnjax.data import uci_har
 
 # Default peak learning rates (warm-up + cosine, adam), picked from single-seed runs at 1e-3, 3e-3
@@ -55,15 +55,15 @@ FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
-def config(model: str) -> loop.TrainConfig:
+def config(model: str) -> trainer.TrainConfig:
   """The TrainConfig of the flags, with `model`'s default learning rate unless one is given."""
   lr = FLAGS.learning_rate or LEARNING_RATES.get(model, DEFAULT_LEARNING_RATE)
-  return loop.TrainConfig.from_flags(flags.FLAGS, learning_rate=lr)
+  return trainer.TrainConfig.from_flags(flags.FLAGS, learning_rate=lr)
 
 
 def load_data():
   """The data set the flags ask for (after jax.distributed.initialize() when asked for)."""
-  loop.init_distributed(FLAGS.distributed)
+  trainer.init_distributed(FLAGS.distributed)
   return uci_har.load(FLAGS.data_dir, standardize=FLAGS.standardize)
 
 
@@ -75,11 +75,11 @@ def build_model(name: str, hidden_size: int):
 def main(argv):
   del argv
   data = load_data()
-  result = loop.fit(build_model(FLAGS.model, FLAGS.hidden_size), data, config(FLAGS.model),
+  result = trainer.fit(build_model(FLAGS.model, FLAGS.hidden_size), data, config(FLAGS.model),
                     common_flags.workdir("har"),
                     hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
                              "num_layers": FLAGS.num_layers, "standardize": FLAGS.standardize})
-  loop.log_report(result, data.class_names)
+  result.log_report(data.class_names)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ har.py stays a plain single run.
 from absl import app, flags
 
 import har  # experiments/ is on sys.path when this file runs; defines the shared flags
-from rnnjax import grid, loop
+from rnnjax import trainer
+from rnnjax.trainer import grid
 
 _MODELS = flags.DEFINE_list("models", ["rnn", "lstm", "gru"], "Model presets.")
 _OPTIMIZERS = flags.DEFINE_list("optimizers", ["adam", "adagrad"], "Optimizers.")
@@ -26,9 +27,9 @@ _HIDDEN_SIZES = flags.DEFINE_list("hidden_sizes", ["32"], "Hidden sizes.")
 
 def main(argv):
   del argv
-  base = loop.TrainConfig.from_flags(flags.FLAGS, learning_rate=har.DEFAULT_LEARNING_RATE)
+  base = trainer.TrainConfig.from_flags(flags.FLAGS, learning_rate=har.DEFAULT_LEARNING_RATE)
   grid.run(har.build_model, har.load_data(), base,
-           flags.FLAGS.workdir or loop.default_workdir("har", "grid"),
+           flags.FLAGS.workdir or trainer.default_workdir("har", "grid"),
            models=_MODELS.value, optimizers=_OPTIMIZERS.value,
            learning_rates=[float(lr) for lr in _LRS.value],
            hidden_sizes=[int(h) for h in _HIDDEN_SIZES.value],

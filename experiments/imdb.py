@@ -9,9 +9,8 @@ r"""IMDB sentiment: Embedding(10000, 32) -> recurrent layer -> one sigmoid unit 
 Seed 001 (Chollet): the 10,000 most frequent words, reviews cut to their last 500 words,
 Embedding(10000, 32) -> SimpleRNN(32) / LSTM(32) -> Dense(1, sigmoid), binary cross-entropy,
 RMSprop 1e-3, batches of 128, 10 epochs, validation_split=0.2. Here the 20 % held out (5,000
-reviews) are drawn at random with --seed; after every epoch they are evaluated (see
-rnnjax.epochs: during training the progress lines' "test set" figures are this VALIDATION
-split), and the 25,000 test reviews are evaluated once at the end.
+reviews) are drawn at random with --seed; after every epoch they are evaluated (the progress
+lines' "validation set" figures), and the 25,000 test reviews are evaluated once at the end.
 
 Changed from the seed: batches of 32 at a peak learning rate of 5e-4 (chosen by VALIDATION accuracy
 from batch 16 / 32 / 64 / 128 runs, see below), and 5 epochs with cosine decay of the learning rate
@@ -50,7 +49,8 @@ default), seed 1 88.37 % (89.12); batch 32 lr 7e-4 88.11 % (89.46); batch 16 lr 
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
-from rnnjax import epochs, loop, models
+from rnnjax import models, trainer
+from rnnjax.reports import curves
 from rnnjax.data import imdb
 
 common_flags.define("imdb", optimizer="rmsprop", learning_rate=5e-4, schedule="warmup_cosine",
@@ -77,13 +77,14 @@ def main(argv):
   model = models.build(FLAGS.model, num_classes=1, vocab_size=FLAGS.vocab_size,
                        embed_dim=FLAGS.embed_dim, **common_flags.model_kwargs())
   steps_per_epoch = len(data.train) // FLAGS.batch_size
-  config = epochs.config(FLAGS, epochs=FLAGS.epochs, steps_per_epoch=steps_per_epoch)
-  result = epochs.fit_with_validation(
+  config = trainer.TrainConfig.for_epochs(FLAGS, epochs=FLAGS.epochs,
+                                          steps_per_epoch=steps_per_epoch)
+  result = trainer.fit(
       model, data, config, common_flags.workdir("imdb"),
       hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
                "max_len": FLAGS.max_len})
-  epochs.history_figure(result.workdir, steps_per_epoch)
-  loop.log_report(result, imdb.CLASS_NAMES)
+  curves.history_figure(result.workdir, steps_per_epoch)
+  result.log_report(imdb.CLASS_NAMES)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,8 @@ r"""Jena climate: forecast the temperature 24 h ahead from 10 days of hourly wea
 Seed 001 (Chollet): 14 features, lookback 1440 rows sampled every 6 (240 hourly steps), target
 T 144 rows (24 h) after the window, GRU(32) -> Dense(1), RMSprop, MAE loss, 500 steps of 128
 windows per epoch, validation after each epoch. Training windows start every --stride rows (1:
-every window, as the seed's shuffled generator draws). Each epoch's validation MAE is evaluated
-on the validation split (see rnnjax.epochs: the progress lines' "test set" figures during
-training are the VALIDATION split); the test split is evaluated once at the end.
+every window, as the seed's shuffled generator draws). The validation split is evaluated after
+every epoch (the progress lines' "validation set" figures); the test split once at the end.
 
 Writes to --workdir (default runs/jena/<model>): metrics.jsonl, curves.png, history.png (seed
 001's training / validation loss per epoch), forecast.png (forecast vs truth, first 14 test
@@ -52,7 +51,8 @@ year of data is too little to learn a correction that carries across weeks.
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
-from rnnjax import epochs, forecast, models
+from rnnjax import models, trainer
+from rnnjax.reports import curves, forecast
 from rnnjax.data import jena
 
 common_flags.define("jena", data_folder="jena_climate", model="gru", optimizer="rmsprop",
@@ -76,13 +76,14 @@ def main(argv):
   data = jena.load(FLAGS.data_dir, filename=FLAGS.filename, lookback=FLAGS.lookback,
                    step=FLAGS.step, delay=FLAGS.delay, stride=FLAGS.stride)
   model = models.build(FLAGS.model, num_classes=1, **common_flags.model_kwargs())
-  config = epochs.config(FLAGS, epochs=FLAGS.epochs, steps_per_epoch=FLAGS.steps_per_epoch)
-  result = epochs.fit_with_validation(
+  config = trainer.TrainConfig.for_epochs(FLAGS, epochs=FLAGS.epochs,
+                                          steps_per_epoch=FLAGS.steps_per_epoch)
+  result = trainer.fit(
       model, data.spec, config, common_flags.workdir("jena"),
       hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
                "lookback": FLAGS.lookback, "stride": FLAGS.stride,
                "features": list(data.feature_names)})
-  epochs.history_figure(result.workdir, FLAGS.steps_per_epoch)
+  curves.history_figure(result.workdir, FLAGS.steps_per_epoch)
   forecast.report(data, result.state, result.workdir, stride=FLAGS.stride)
 
 

@@ -32,7 +32,7 @@ machine at load 5-7 and before rnnjax.tune_malloc.
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
-from rnnjax import epochs, loop, models
+from rnnjax import models, trainer
 from rnnjax.data import mnist
 
 common_flags.define("mnist", hidden_size=None, learning_rate=3e-3, schedule="warmup_cosine",
@@ -55,12 +55,12 @@ def main(argv):
   model = models.build(FLAGS.model, num_classes=10, **common_flags.model_kwargs(hidden))
   name = FLAGS.model + ("_permuted" if FLAGS.permute_seed is not None else
                         "_pixels" if pixels else "")
-  config = epochs.config(FLAGS, epochs=FLAGS.epochs,
+  config = trainer.TrainConfig.for_epochs(FLAGS, epochs=FLAGS.epochs,
                          steps_per_epoch=len(data.train) // FLAGS.batch_size)
-  result = loop.fit(model, data, config, common_flags.workdir("mnist", name),
+  result = trainer.fit(model, data, config, common_flags.workdir("mnist", name),
                     hparams={"preset": FLAGS.model, "hidden_size": hidden, "pixels": pixels,
                              "permute_seed": FLAGS.permute_seed})
-  loop.log_report(result, mnist.CLASS_NAMES)
+  result.log_report(mnist.CLASS_NAMES)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ def default_loss(num_classes: int) -> str:
 
 
 def l2_penalty(params: PyTree, l2: float) -> Array:
-  """Seed 000's regulariser: l2 * sum over every weight w of ||w||^2 / 2 (tf.nn.l2_loss)."""
+  """The UCI HAR tutorial's (Taspinar) regulariser: l2 * sum over every weight w of ||w||^2 / 2
+  (tf.nn.l2_loss)."""
   leaves = jax.tree.leaves(params)
   return l2 * sum(jnp.sum(jnp.square(w)) for w in leaves) / 2
 

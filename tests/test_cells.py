@@ -9,7 +9,7 @@ from jax.test_util import check_grads
 import numpy as np
 
 from rnnjax import cells, layers, summary
-from rnnjax.modules import Embedding
+from rnnjax.layers import Embedding
 import reference
 
 B, T, D, H, P = 3, 7, 5, 4, 3
@@ -75,7 +75,7 @@ class CellEquationsTest(parameterized.TestCase):
       variables = cell.init(jax.random.key(1), xs, method="project_inputs")
       params = randomize(variables["params"], jax.random.key(2))
       bound = cell.bind({"params": params})
-      gx, weights, step = bound.project_inputs(xs), bound.weights(), bound.step_fn()
+      gx, weights, step = bound.project_inputs(xs), bound.weights(), bound.step
       state = jax.tree.map(lambda s: 0.3 * jnp.ones_like(s), bound.initial_state(B))
       check_grads(lambda w, s, g: step(w, s, g), (weights, state, gx), order=1,
                   modes=["rev"], atol=1e-6, rtol=1e-6)

@@ -8,8 +8,8 @@ import jax.numpy as jnp
 from jax.test_util import check_grads
 import numpy as np
 
-from rnnjax import cells, layers, time_loop
-from rnnjax.modules import OutputProjection
+from rnnjax import cells, layers, recurrence
+from rnnjax.layers import OutputProjection
 import reference
 from test_cells import CONFIGS, randomize, to_numpy
 
@@ -32,7 +32,7 @@ def zeros_state(cell_name, size=H):
 
 class RecurrentTest(parameterized.TestCase):
 
-  @parameterized.product(cell=sorted(CELLS), implementation=["auto", "loop"])
+  @parameterized.product(cell=sorted(CELLS), implementation=["auto", "static"])
   def test_implementations_equal_the_scan(self, cell, implementation):
     ref = layers.Recurrent(CELLS[cell](), implementation="scan", return_state=True)
     other = ref.clone(implementation=implementation)
@@ -197,11 +197,10 @@ class StackedTest(parameterized.TestCase):
     cell = cells.GRUCell(H)
     variables = init(layers.Recurrent(cell))
     bound = cell.bind({"params": variables["params"]["cell"]})
-    gx = jnp.swapaxes(bound.project_inputs(XS), 0, 1)                 # [T, B, 3H]
     mask = np.asarray(jax.random.bernoulli(jax.random.key(5), 0.5, (B, H)), np.float64) * 2.0
-    valid = jnp.arange(T)[:, None] < LENGTHS[None, :]
-    _, ys = time_loop.run(bound, bound.weights(), gx, bound.initial_state(B), valid,
-                          h_mask=jnp.asarray(mask, jnp.float32), implementation=implementation)
+    _, ys = recurrence.run(bound, jnp.swapaxes(XS, 0, 1), jnp.asarray(LENGTHS),
+                           bound.initial_state(B), h_mask=jnp.asarray(mask, jnp.float32),
+                           implementation=implementation)
     want = np.zeros((B, T, H))
     params = to_numpy(variables["params"]["cell"])
     for b in range(B):                       # the mask touches h only inside the recurrent matmul

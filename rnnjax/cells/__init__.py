@@ -1,12 +1,16 @@
-"""Recurrent cells. `CELLS` maps the lowercase names used by `--model` flags to classes."""
-from rnnjax.cells.base import HiddenState, InputProjection, gate_layer_norm
+"""Recurrent cells. `CELLS` maps the lowercase names used by `--model` flags to classes.
+
+Every cell follows the contract in `rnnjax.cells.base` (`RecurrentCell`); registering a class
+here makes the contract tests in tests/test_cell_contract.py run for it.
+"""
+from rnnjax.cells.base import (HiddenState, InputProjection, RecurrentCell, gate_layer_norm)
 from rnnjax.cells.flax_cell import FlaxCell
-from rnnjax.cells.gru import GRUCell, GRUWeights, gru_step
-from rnnjax.cells.lstm import LSTMCell, LSTMState, LSTMWeights, lstm_step
-from rnnjax.cells.simple import SimpleRNNCell, simple_step
+from rnnjax.cells.gru import GRUCell, GRUWeights
+from rnnjax.cells.lstm import LSTMCell, LSTMState, LSTMWeights
+from rnnjax.cells.simple import SimpleRNNCell
 
 CELLS = {"rnn": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
 
 __all__ = ["CELLS", "FlaxCell", "GRUCell", "GRUWeights", "HiddenState", "InputProjection",
-           "LSTMCell", "LSTMState", "LSTMWeights", "SimpleRNNCell", "gate_layer_norm",
-           "gru_step", "lstm_step", "simple_step"]
+           "LSTMCell", "LSTMState", "LSTMWeights", "RecurrentCell", "SimpleRNNCell",
+           "gate_layer_norm"]

@@ -1,24 +1,28 @@
-"""What every rnnjax cell shares: the state type, initialisers and a pure layer norm.
+"""The cell contract every rnnjax cell inherits (`RecurrentCell`), its state type and helpers.
 
-The cell contract (see `rnnjax.layers.Recurrent`):
-  project_inputs(xs [..., D]) -> gx [..., G*H]   everything that does not depend on the carry
-  optional, rnnjax's own cells (not FlaxCell):
-    project_inputs(xs, add_bias=False)            the same without the input bias ...
-    input_bias() -> [G*H]                         ... which this returns (the fast time loops
-                                                  add it inside the loop: no [T, B, G*H] pass)
-  weights() -> pytree                             what the per-step function closes over
-  initial_state(batch_size) -> state              zeros
-  step_fn() -> step(weights, state, gx_t [B, G*H], h_mask=None) -> (state, y_t [B, H]), a pure
-               function; h_mask [B, H] is the recurrent-dropout mask on h where it enters the
-               recurrent matmul (the state itself is never masked)
-  output_size -> int                              H (P for a projected LSTM)
-  output_is_h: bool (class attribute)             y_t is always the new state.h (a subclass
-                                                  whose step outputs anything else must set
-                                                  it to False)
+A cell owns its weights and splits its work in two (STYLE.md, "the cell owns the weights"):
+everything that does not depend on the carry runs once over all steps (`project_inputs`, one
+batched matmul [T*B, D] x [D, G*H]); what does (`step`) is a pure function that the recurrence
+engine (`rnnjax.recurrence`) runs over time with whichever backend it picks. A cell's equations
+are written once, in its `step`; the fused backends are tested equal to the scan over it.
+
+  cell.project_inputs(xs [..., D], add_bias=True) -> gx [..., G*H]
+  cell.input_bias() -> [G*H]       the bias project_inputs(add_bias=False) leaves out (backends
+                                   that can add it inside their loop take it separately)
+  cell.input_kernel() -> [D, G*H]  for backends that take the raw inputs (cuDNN)
+  cell.weights() -> pytree          everything `step` closes over
+  cell.initial_state(B) -> state    zeros
+  cell.step(weights, state, gx_t [B, G*H], h_mask=None) -> (state, y_t [B, output_size])
+  cell.output_size                  H (P for a projected LSTM)
+
+`step` is marked `nn.nowrap`: a plain method of the cell's configuration (activation, variant)
+that touches no Flax variable, so it works on bound and unbound cells and inside any JAX
+transform. h_mask [B, H] (variational recurrent dropout) multiplies h where it enters the
+recurrent matmul; the state itself is never masked.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -34,7 +38,7 @@ LAYER_NORM_EPS = 1e-5
 
 
 class HiddenState(NamedTuple):
-  """State of a SimpleRNN or GRU cell: h [B, H]."""
+  """State of a cell whose state is its output, h [B, H] (SimpleRNN, GRU, MGU, ...)."""
   h: Array
 
 
@@ -113,3 +117,73 @@ class InputProjection(nn.Module):
     """The bias [G*H] (in `dtype`); valid once the module has been called."""
     bias = self.get_variable("params", "bias")
     return bias.astype(dtype or self.dtype or self.param_dtype)
+
+
+class RecurrentCell(nn.Module):
+  """Base class of rnnjax's cells: the shared fields and the contract (module docstring).
+
+  A subclass sets `num_gates` (G), builds `self.input = self.input_projection(...)` and its
+  other parameters in `setup`, and defines `weights` and `step` (and `initial_state` when its
+  state is not `HiddenState(h)`). Everything else comes from here.
+
+  Attributes:
+    hidden_size: H.
+    kernel_init: "glorot_uniform" (Keras) or "lecun_normal" (Flax) for the input kernel W;
+      recurrent kernels are orthogonal.
+    dtype: compute dtype (None: from the inputs and parameters); param_dtype: parameter dtype.
+  """
+  hidden_size: int
+  kernel_init: str = "glorot_uniform"
+  dtype: jnp.dtype | None = None
+  param_dtype: jnp.dtype = jnp.float32
+
+  num_gates: ClassVar[int] = 1
+  output_is_h: ClassVar[bool] = True   # step's y_t is its new state.h (False: override)
+
+  @property
+  def output_size(self) -> int:
+    """Width of y_t and of state.h."""
+    return self.hidden_size
+
+  @property
+  def state_dtype(self) -> jnp.dtype:
+    """Dtype of the state: the compute dtype if set, else the parameters'."""
+    return self.dtype or self.param_dtype
+
+  def input_projection(self, *, layer_norm: bool = False,
+                       bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+                       ) -> InputProjection:
+    """The `input` submodule: kernel [D, G*H], bias [G*H] (for use in `setup`)."""
+    return InputProjection(self.num_gates * self.hidden_size, num_gates=self.num_gates,
+                           layer_norm=layer_norm, kernel_init=self.kernel_init,
+                           bias_init=bias_init, dtype=self.dtype, param_dtype=self.param_dtype)
+
+  def cast(self, a: Array | None) -> Array | None:
+    """A parameter in the compute dtype (None stays None): for `weights`."""
+    return None if a is None else a.astype(self.state_dtype)
+
+  def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
+    """xs [..., D] -> [..., G*H]: one matmul for every step (without the bias if not add_bias)."""
+    return self.input(xs, add_bias)
+
+  def input_bias(self) -> Array:
+    """The input bias [G*H] that `project_inputs(xs, add_bias=False)` leaves out."""
+    return self.input.bias()
+
+  def input_kernel(self) -> Array:
+    """The input kernel W [D, G*H] (for backends that take the raw inputs, e.g. cuDNN)."""
+    return self.input.kernel()
+
+  def weights(self) -> Any:
+    """The pytree `step` closes over."""
+    raise NotImplementedError
+
+  def initial_state(self, batch_size: int) -> Any:
+    """The zero state for a batch of `batch_size` rows."""
+    return HiddenState(jnp.zeros((batch_size, self.output_size), self.state_dtype))
+
+  @nn.nowrap
+  def step(self, weights: Any, state: Any, gx_t: Array,
+           h_mask: Array | None = None) -> tuple[Any, Array]:
+    """One step: gx_t [B, G*H] hoisted input term -> (new state, y_t [B, output_size])."""
+    raise NotImplementedError

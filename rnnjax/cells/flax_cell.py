@@ -8,12 +8,14 @@ from rnnjax.typing import Array
 
 
 class FlaxCell(nn.Module):
-  """Adapter: a Flax cell `cell(carry, x_t) -> (carry, y_t)` behind the rnnjax cell contract.
+  """Adapter: a Flax cell `cell(carry, x_t) -> (carry, y_t)` behind the rnnjax cell contract
+  (`rnnjax.cells.base`).
 
   The Flax cell's parameters live under `wrapped`; its inputs are not hoisted (the projection
-  stays inside its step). Its carry must depend on the batch size alone (true of Flax's
-  SimpleCell, LSTMCell, OptimizedLSTMCell, GRUCell, MGUCell). Recurrent dropout needs an rnnjax
-  cell, whose state has an `h` field.
+  stays inside its step), so `project_inputs` is the identity and there is no separate input
+  bias. Its carry must depend on the batch size alone (true of Flax's SimpleCell, LSTMCell,
+  OptimizedLSTMCell, GRUCell, MGUCell). Recurrent dropout needs an rnnjax cell, whose state has
+  an `h` field. Only the reference backends ("scan", "static") run it.
 
   Attributes:
     cell: an unbound Flax cell, e.g. `nn.GRUCell(features=H)`.
@@ -21,6 +23,8 @@ class FlaxCell(nn.Module):
   cell: nn.RNNCellBase
 
   num_gates = None
+  output_is_h = False      # Flax carries are tuples such as (c, h)
+  fused_family = None
 
   def _definition(self) -> nn.RNNCellBase:
     return self.cell.clone(parent=None)
@@ -30,8 +34,9 @@ class FlaxCell(nn.Module):
     return self.cell.features
 
   @nn.compact
-  def project_inputs(self, xs: Array) -> Array:
+  def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
     """Creates the wrapped cell's parameters from xs [..., D]; returns xs unchanged."""
+    del add_bias
     definition = self._definition()
 
     def init(key):
@@ -42,16 +47,19 @@ class FlaxCell(nn.Module):
     self.param("wrapped", init)
     return xs
 
+  def input_bias(self) -> None:
+    """None: the wrapped cell adds its own biases inside its step."""
+    return None
+
   def weights(self):
     return self.variables["params"]["wrapped"]
 
   def initial_state(self, batch_size: int):
     return self._definition().initialize_carry(jax.random.key(0), (batch_size, 1))
 
-  def step_fn(self):
-    definition = self._definition()
-
-    def step(params, carry, x_t):
-      return definition.apply({"params": params}, carry, x_t)
-
-    return step
+  @nn.nowrap
+  def step(self, weights, state, x_t: Array, h_mask: Array | None = None):
+    """The wrapped cell's own step on x_t [B, D] -> (carry, y_t [B, H])."""
+    if h_mask is not None:
+      raise TypeError("recurrent_dropout needs an rnnjax cell; FlaxCell has no h to mask.")
+    return self._definition().apply({"params": weights}, state, x_t)

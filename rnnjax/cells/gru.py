@@ -7,7 +7,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.base import HiddenState, InputProjection, expand, gate_layer_norm
+from rnnjax.cells.base import HiddenState, RecurrentCell, expand, gate_layer_norm
 from rnnjax.typing import Array
 
 
@@ -18,7 +18,7 @@ class GRUWeights(NamedTuple):
   recurrent_norm_scale: Array | None = None   # [3H]
 
 
-class GRUCell(nn.Module):
+class GRUCell(RecurrentCell):
   """GRU (Cho et al. 2014). Gate order on every 3H axis: r (reset), z (update), n (candidate),
   as in PyTorch.
 
@@ -40,27 +40,18 @@ class GRUCell(nn.Module):
   6,240 (reset before).
 
   Attributes:
-    hidden_size: H.
     reset_after: which variant (above).
     layer_norm: per-gate layer normalisation.
-    kernel_init: "glorot_uniform" (Keras) or "lecun_normal" for W; U is orthogonal.
-    dtype: compute dtype (None: from inputs and parameters); param_dtype: parameter dtype.
+    hidden_size, kernel_init, dtype, param_dtype: see `RecurrentCell`.
   """
-  hidden_size: int
   reset_after: bool = True
   layer_norm: bool = False
-  kernel_init: str = "glorot_uniform"
-  dtype: jnp.dtype | None = None
-  param_dtype: jnp.dtype = jnp.float32
 
   num_gates = 3
-  output_is_h = True   # each step outputs its new state.h
 
   def setup(self):
     h = self.hidden_size
-    self.input = InputProjection(3 * h, num_gates=3, layer_norm=self.layer_norm,
-                                 kernel_init=self.kernel_init, dtype=self.dtype,
-                                 param_dtype=self.param_dtype)
+    self.input = self.input_projection(layer_norm=self.layer_norm)
     self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
                                        (h, 3 * h), self.param_dtype)
     if self.reset_after:
@@ -71,61 +62,47 @@ class GRUCell(nn.Module):
                                              (3 * h,), self.param_dtype)
 
   @property
-  def output_size(self) -> int:
-    return self.hidden_size
-
-  def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
-    """xs [..., D] -> [..., 3H]: one matmul for every step (without the bias if not add_bias)."""
-    return self.input(xs, add_bias)
-
-  def input_bias(self) -> Array:
-    """The input bias [3H] that `project_inputs(xs, add_bias=False)` leaves out."""
-    return self.input.bias()
+  def fused_family(self) -> str | None:
+    """"gru" when the fused GRU loops compute this configuration exactly: reset after, no
+    layer norm."""
+    return "gru" if self.reset_after and not self.layer_norm else None
 
   def weights(self) -> GRUWeights:
-    cast = lambda a: a.astype(self.dtype or self.param_dtype)  # noqa: E731
     return GRUWeights(
-        w_hh=cast(self.recurrent_kernel),
-        b_hh=cast(self.recurrent_bias) if self.reset_after else None,
-        recurrent_norm_scale=cast(self.recurrent_norm_scale) if self.layer_norm else None)
+        w_hh=self.cast(self.recurrent_kernel),
+        b_hh=self.cast(self.recurrent_bias) if self.reset_after else None,
+        recurrent_norm_scale=self.cast(self.recurrent_norm_scale) if self.layer_norm else None)
 
-  def initial_state(self, batch_size: int) -> HiddenState:
-    return HiddenState(jnp.zeros((batch_size, self.hidden_size), self.dtype or self.param_dtype))
+  @nn.nowrap
+  def step(self, weights: GRUWeights, state: HiddenState, gx_t: Array,
+           h_mask: Array | None = None) -> tuple[HiddenState, Array]:
+    """One GRU step. gx_t [B, 3H] hoisted input term -> (new state, h_t [B, H]).
 
-  def step_fn(self):
-    """The pure per-step function `(GRUWeights, HiddenState, gx_t) -> (HiddenState, h_t)`."""
-    return gru_step
+    h_mask [B, H] (recurrent dropout, as Keras) multiplies h where it enters the recurrent
+    matmuls; the update z * h_{t-1} uses the unmasked state.
+    """
+    w, dtype = weights, gx_t.dtype
+    h_prev = state.h.astype(dtype)
+    h_in = h_prev if h_mask is None else h_prev * h_mask.astype(dtype)
+    hid = h_prev.shape[-1]
+    gx_r, gx_z, gx_n = jnp.split(gx_t, 3, axis=-1)                   # each [B, H]
+    scale = w.recurrent_norm_scale
+    if w.b_hh is not None:                                           # reset after
+      a = _norm(h_in @ w.w_hh.astype(dtype), scale, 3)                # [B, 3H]
+      a = a + expand(w.b_hh.astype(dtype), a)
+      a_r, a_z, a_n = jnp.split(a, 3, axis=-1)
+      r, z = jax.nn.sigmoid(gx_r + a_r), jax.nn.sigmoid(gx_z + a_z)
+      n = jnp.tanh(gx_n + r * a_n)
+    else:                                                            # reset before
+      w_hh = w.w_hh.astype(dtype)
+      a = _norm(h_in @ w_hh[:, :2 * hid], None if scale is None else scale[:2 * hid], 2)
+      a_r, a_z = jnp.split(a, 2, axis=-1)                            # each [B, H]
+      r, z = jax.nn.sigmoid(gx_r + a_r), jax.nn.sigmoid(gx_z + a_z)
+      a_n = _norm((r * h_in) @ w_hh[:, 2 * hid:], None if scale is None else scale[2 * hid:], 1)
+      n = jnp.tanh(gx_n + a_n)
+    h = (1.0 - z) * n + z * h_prev
+    return HiddenState(h), h
 
 
 def _norm(x: Array, scale: Array | None, num_gates: int) -> Array:
   return x if scale is None else gate_layer_norm(x, scale.astype(x.dtype), num_gates)
-
-
-def gru_step(w: GRUWeights, state: HiddenState, gx_t: Array,
-             h_mask: Array | None = None) -> tuple[HiddenState, Array]:
-  """One GRU step. gx_t [B, 3H] hoisted input term -> (new state, h_t [B, H]).
-
-  h_mask [B, H] (recurrent dropout, as Keras) multiplies h where it enters the recurrent
-  matmuls; the update z * h_{t-1} uses the unmasked state.
-  """
-  dtype = gx_t.dtype
-  h_prev = state.h.astype(dtype)
-  h_in = h_prev if h_mask is None else h_prev * h_mask.astype(dtype)
-  hid = h_prev.shape[-1]
-  gx_r, gx_z, gx_n = jnp.split(gx_t, 3, axis=-1)                     # each [B, H]
-  scale = w.recurrent_norm_scale
-  if w.b_hh is not None:                                             # reset after
-    a = _norm(h_in @ w.w_hh.astype(dtype), scale, 3)                  # [B, 3H]
-    a = a + expand(w.b_hh.astype(dtype), a)
-    a_r, a_z, a_n = jnp.split(a, 3, axis=-1)
-    r, z = jax.nn.sigmoid(gx_r + a_r), jax.nn.sigmoid(gx_z + a_z)
-    n = jnp.tanh(gx_n + r * a_n)
-  else:                                                              # reset before
-    w_hh = w.w_hh.astype(dtype)
-    a = _norm(h_in @ w_hh[:, :2 * hid], None if scale is None else scale[:2 * hid], 2)
-    a_r, a_z = jnp.split(a, 2, axis=-1)                              # each [B, H]
-    r, z = jax.nn.sigmoid(gx_r + a_r), jax.nn.sigmoid(gx_z + a_z)
-    a_n = _norm((r * h_in) @ w_hh[:, 2 * hid:], None if scale is None else scale[2 * hid:], 1)
-    n = jnp.tanh(gx_n + a_n)
-  h = (1.0 - z) * n + z * h_prev
-  return HiddenState(h), h

@@ -7,7 +7,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.base import InputProjection, expand, gate_layer_norm
+from rnnjax.cells.base import RecurrentCell, expand, gate_layer_norm
 from rnnjax.typing import Array
 
 
@@ -26,7 +26,7 @@ class LSTMWeights(NamedTuple):
   projection: Array | None = None         # [H, P]
 
 
-class LSTMCell(nn.Module):
+class LSTMCell(RecurrentCell):
   """LSTM (Hochreiter & Schmidhuber 1997; Gers et al. 2000). Gate order on every 4H axis:
   i (input), f (forget), g (candidate), o (output), as in PyTorch and Keras.
 
@@ -39,40 +39,33 @@ class LSTMCell(nn.Module):
   diagonal weights, initialised to zero); proj_size P (Sak et al. 2014, as PyTorch: h is
   projected to P, the recurrent kernel is [P, 4H]); layer_norm (Ba et al. 2016: each gate's
   slice of x @ W and of h @ U normalised separately with a learned scale, and c_t normalised
-  with a scale and shift before the output tanh).
+  with a scale and shift before the output tanh); recurrent_bias (a second bias b_hh [4H] as
+  PyTorch's nn.LSTM keeps, added to b; it exists so that converted weights round-trip exactly).
 
   Parameters: `input/kernel` W [D, 4H], `input/bias` b [4H] (forget slice starts at
   `forget_bias`), `recurrent_kernel` U [H or P, 4H], and with the options `peepholes` [3, H],
   `projection_kernel` [H, P], `input/norm_scale` [4H], `recurrent_norm_scale` [4H],
-  `cell_norm_scale` [H], `cell_norm_bias` [H].
+  `cell_norm_scale` [H], `cell_norm_bias` [H], `recurrent_bias` [4H].
   Parameter count without options 4 * (D*H + H*H + H) (LSTM(32) on 32 inputs: 8,320).
 
   Attributes:
-    hidden_size: H.
-    forget_bias: initial value of the forget-gate bias (1.0, as Keras and seed 000).
-    peepholes, proj_size, layer_norm: the options above.
-    kernel_init: "glorot_uniform" (Keras) or "lecun_normal" for W; U is orthogonal.
-    dtype: compute dtype (None: from inputs and parameters); param_dtype: parameter dtype.
+    forget_bias: initial value of the forget-gate bias (1.0, as Keras and the UCI HAR tutorial).
+    peepholes, proj_size, layer_norm, recurrent_bias: the options above.
+    hidden_size, kernel_init, dtype, param_dtype: see `RecurrentCell`.
   """
-  hidden_size: int
   forget_bias: float = 1.0
   peepholes: bool = False
   proj_size: int | None = None
   layer_norm: bool = False
-  kernel_init: str = "glorot_uniform"
-  dtype: jnp.dtype | None = None
-  param_dtype: jnp.dtype = jnp.float32
+  recurrent_bias: bool = False
 
   num_gates = 4
-  output_is_h = True   # each step outputs its new state.h
 
   def setup(self):
     h = self.hidden_size
     if self.proj_size is not None and not 0 < self.proj_size < h:
       raise ValueError(f"proj_size must be in (0, hidden_size={h}); got {self.proj_size}.")
-    self.input = InputProjection(4 * h, num_gates=4, layer_norm=self.layer_norm,
-                                 kernel_init=self.kernel_init, bias_init=self._bias_init,
-                                 dtype=self.dtype, param_dtype=self.param_dtype)
+    self.input = self.input_projection(layer_norm=self.layer_norm, bias_init=self._bias_init)
     self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
                                        (self.output_size, 4 * h), self.param_dtype)
     ones, zeros = nn.initializers.ones_init(), nn.initializers.zeros_init()
@@ -86,6 +79,9 @@ class LSTMCell(nn.Module):
                                              self.param_dtype)
       self.cell_norm_scale = self.param("cell_norm_scale", ones, (h,), self.param_dtype)
       self.cell_norm_bias = self.param("cell_norm_bias", zeros, (h,), self.param_dtype)
+    if self.recurrent_bias:
+      self.recurrent_bias_vector = self.param("recurrent_bias", zeros, (4 * h,),
+                                              self.param_dtype)
 
   def _bias_init(self, key, shape, dtype=jnp.float32):
     del key
@@ -96,62 +92,58 @@ class LSTMCell(nn.Module):
   def output_size(self) -> int:
     return self.proj_size or self.hidden_size
 
+  @property
+  def fused_family(self) -> str | None:
+    """"lstm" when the fused LSTM loops (and cuDNN) compute this configuration exactly: no
+    peepholes, projection or layer norm."""
+    plain = not (self.peepholes or self.proj_size is not None or self.layer_norm)
+    return "lstm" if plain else None
+
   def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
-    """xs [..., D] -> [..., 4H]: one matmul for every step (without the bias if not add_bias)."""
-    return self.input(xs, add_bias)
+    gx = self.input(xs, add_bias)
+    if add_bias and self.recurrent_bias:
+      gx = gx + expand(self.recurrent_bias_vector.astype(gx.dtype), gx)
+    return gx
 
   def input_bias(self) -> Array:
-    """The input bias [4H] that `project_inputs(xs, add_bias=False)` leaves out."""
-    return self.input.bias()
-
-  def input_kernel(self) -> Array:
-    """The input kernel W [D, 4H] (for fused kernels that take the raw inputs, e.g. cuDNN)."""
-    return self.input.kernel()
+    bias = self.input.bias()
+    return bias + self.cast(self.recurrent_bias_vector) if self.recurrent_bias else bias
 
   def weights(self) -> LSTMWeights:
-    cast = lambda a: a.astype(self.dtype or self.param_dtype)  # noqa: E731
     return LSTMWeights(
-        w_hh=cast(self.recurrent_kernel),
-        peepholes=cast(self.peephole_weights) if self.peepholes else None,
-        recurrent_norm_scale=cast(self.recurrent_norm_scale) if self.layer_norm else None,
-        cell_norm=((cast(self.cell_norm_scale), cast(self.cell_norm_bias))
+        w_hh=self.cast(self.recurrent_kernel),
+        peepholes=self.cast(self.peephole_weights) if self.peepholes else None,
+        recurrent_norm_scale=self.cast(self.recurrent_norm_scale) if self.layer_norm else None,
+        cell_norm=((self.cast(self.cell_norm_scale), self.cast(self.cell_norm_bias))
                    if self.layer_norm else None),
-        projection=cast(self.projection_kernel) if self.proj_size is not None else None)
+        projection=self.cast(self.projection_kernel) if self.proj_size is not None else None)
 
   def initial_state(self, batch_size: int) -> LSTMState:
-    dtype = self.dtype or self.param_dtype
-    return LSTMState(h=jnp.zeros((batch_size, self.output_size), dtype),
-                     c=jnp.zeros((batch_size, self.hidden_size), dtype))
+    return LSTMState(h=jnp.zeros((batch_size, self.output_size), self.state_dtype),
+                     c=jnp.zeros((batch_size, self.hidden_size), self.state_dtype))
 
-  def step_fn(self):
-    """The pure per-step function `(LSTMWeights, LSTMState, gx_t) -> (LSTMState, h_t)`."""
-    return lstm_step
-
-
-def lstm_step(w: LSTMWeights, state: LSTMState, gx_t: Array,
-              h_mask: Array | None = None) -> tuple[LSTMState, Array]:
-  """One LSTM step. gx_t [B, 4H] hoisted input term -> (new state, h_t [B, H or P]).
-
-  h_mask [B, H or P] (recurrent dropout) multiplies h where it enters the recurrent matmul.
-  """
-  dtype = gx_t.dtype
-  h_in = state.h if h_mask is None else state.h * h_mask
-  z = h_in.astype(dtype) @ w.w_hh.astype(dtype)                      # [B, 4H]
-  if w.recurrent_norm_scale is not None:
-    z = gate_layer_norm(z, w.recurrent_norm_scale.astype(dtype), 4)
-  i, f, g, o = jnp.split(gx_t + z, 4, axis=-1)                       # each [B, H]
-  c_prev = state.c.astype(dtype)
-  if w.peepholes is not None:
-    i = i + expand(w.peepholes[0], c_prev) * c_prev
-    f = f + expand(w.peepholes[1], c_prev) * c_prev
-  c = jax.nn.sigmoid(f) * c_prev + jax.nn.sigmoid(i) * jnp.tanh(g)   # [B, H]
-  if w.peepholes is not None:
-    o = o + expand(w.peepholes[2], c) * c
-  c_out = c
-  if w.cell_norm is not None:
-    scale, bias = w.cell_norm
-    c_out = gate_layer_norm(c, scale.astype(dtype), 1) + expand(bias.astype(dtype), c)
-  h = jax.nn.sigmoid(o) * jnp.tanh(c_out)                            # [B, H]
-  if w.projection is not None:
-    h = h @ w.projection.astype(dtype)                               # [B, P]
-  return LSTMState(h=h, c=c), h
+  @nn.nowrap
+  def step(self, weights: LSTMWeights, state: LSTMState, gx_t: Array,
+           h_mask: Array | None = None) -> tuple[LSTMState, Array]:
+    """One LSTM step. gx_t [B, 4H] hoisted input term -> (new state, h_t [B, H or P])."""
+    w, dtype = weights, gx_t.dtype
+    h_in = state.h if h_mask is None else state.h * h_mask
+    z = h_in.astype(dtype) @ w.w_hh.astype(dtype)                      # [B, 4H]
+    if w.recurrent_norm_scale is not None:
+      z = gate_layer_norm(z, w.recurrent_norm_scale.astype(dtype), 4)
+    i, f, g, o = jnp.split(gx_t + z, 4, axis=-1)                       # each [B, H]
+    c_prev = state.c.astype(dtype)
+    if w.peepholes is not None:
+      i = i + expand(w.peepholes[0], c_prev) * c_prev
+      f = f + expand(w.peepholes[1], c_prev) * c_prev
+    c = jax.nn.sigmoid(f) * c_prev + jax.nn.sigmoid(i) * jnp.tanh(g)   # [B, H]
+    if w.peepholes is not None:
+      o = o + expand(w.peepholes[2], c) * c
+    c_out = c
+    if w.cell_norm is not None:
+      scale, bias = w.cell_norm
+      c_out = gate_layer_norm(c, scale.astype(dtype), 1) + expand(bias.astype(dtype), c)
+    h = jax.nn.sigmoid(o) * jnp.tanh(c_out)                            # [B, H]
+    if w.projection is not None:
+      h = h @ w.projection.astype(dtype)                               # [B, P]
+    return LSTMState(h=h, c=c), h

@@ -1,65 +1,12 @@
-"""Task heads and the model presets selected by `--model` flags."""
+"""The model presets that `--model` flags select, and `build`."""
 from __future__ import annotations
 
 from typing import Callable
 
 import flax.linen as nn
-import jax.numpy as jnp
 
 from rnnjax import cells, layers
-from rnnjax.modules import Embedding
-from rnnjax.typing import Array
-
-
-READOUTS = ("last", "mean")
-
-
-def masked_mean(ys: Array, lengths: Array) -> Array:
-  """ys [B, T, H], lengths [B] -> the mean over each row's first lengths[b] steps [B, H]
-  (0 for length 0)."""
-  lengths = jnp.clip(lengths, 0, ys.shape[1])      # as the layers clip traced lengths
-  mask = (jnp.arange(ys.shape[1])[None, :] < lengths[:, None]).astype(ys.dtype)   # [B, T]
-  total = jnp.einsum("bth,bt->bh", ys, mask)
-  return total / jnp.maximum(lengths, 1).astype(ys.dtype)[:, None]
-
-
-class SequenceClassifier(nn.Module):
-  """[optional Embedding] -> recurrent encoder -> readout -> [dropout] -> Dense.
-
-  inputs [B, T, D] float (or [B, T] int token ids with `vocab_size`), lengths [B] ->
-  logits [B, C] (C = 1 for a binary sigmoid task or a scalar regression).
-
-  Attributes:
-    encoder: a layer called as encoder(xs, lengths, train=train); with readout "last" it returns
-      the last output [B, H] (e.g. `Recurrent(..., return_sequences=False)`), with "mean" every
-      output [B, T, H].
-    num_classes: C.
-    vocab_size, embed_dim: embed token ids first when set.
-    dropout: rate on the readout before the classifier (train only).
-    readout: "last" (the encoder's last valid output; the seeds') or "mean" (the mean of the
-      outputs over the valid steps).
-  """
-  encoder: nn.Module
-  num_classes: int
-  vocab_size: int | None = None
-  embed_dim: int | None = None
-  dropout: float = 0.0
-  readout: str = "last"
-
-  @nn.compact
-  def __call__(self, inputs: Array, lengths: Array | None = None, *, train: bool = False):
-    xs = inputs
-    if self.vocab_size is not None:
-      xs = Embedding(self.vocab_size, self.embed_dim or 32, name="embedding")(inputs)  # [B,T,E]
-    if self.readout not in READOUTS:
-      raise ValueError(f"readout must be one of {READOUTS}; got {self.readout!r}.")
-    h = self.encoder(xs, lengths, train=train)                           # [B, H] or [B, T, H]
-    if self.readout == "mean":
-      lengths = jnp.full(h.shape[:1], h.shape[1], jnp.int32) if lengths is None else lengths
-      h = masked_mean(h, lengths)                                        # [B, H]
-    if self.dropout > 0.0:
-      h = nn.Dropout(self.dropout, deterministic=not train)(h)
-    return nn.Dense(self.num_classes, name="classifier")(h)              # [B, C]
+from rnnjax.models.classifier import READOUTS, SequenceClassifier
 
 
 def _recurrent(cell_cls, bidirectional: bool, depth: int | None) -> Callable[..., nn.Module]:

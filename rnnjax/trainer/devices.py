@@ -1,6 +1,6 @@
 """Devices for data-parallel training: the mesh, batch placement, multi-host start-up.
 
-`loop.fit` uses these (and re-exports them as `rnnjax.loop.<name>`).
+`trainer.fit` uses these.
 """
 from __future__ import annotations
 

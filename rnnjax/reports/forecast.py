@@ -5,7 +5,7 @@
   forecast.log_comparison([row]); forecast.plot(data, "test", preds, "forecast.png", stride=6)
   rows = forecast.report(data, result.state, workdir, stride=6)       # all of the above
 
-The naive forecast is seed 001's (Chollet's) baseline: the temperature 24 h ahead equals the
+The naive forecast is the Keras tutorial's (Chollet's) baseline: the temperature 24 h ahead equals the
 last observed one (the window's last step), `JenaData.naive_mae`.
 """
 from __future__ import annotations
@@ -17,11 +17,11 @@ import jax
 import numpy as np
 from absl import logging
 
-from rnnjax import plots  # noqa: F401  (selects matplotlib's Agg backend)
+from rnnjax.reports import curves  # noqa: F401  (selects matplotlib's Agg backend)
 from rnnjax.data import common, jena
 from rnnjax.train import TrainState, eval_params
 
-import matplotlib.pyplot as plt  # noqa: E402  (after plots chose the backend)
+import matplotlib.pyplot as plt  # noqa: E402  (after curves chose the backend)
 
 FORECAST_FILE = "forecast.png"
 ROWS_PER_HOUR = 6                                 # 10-minute records

@@ -8,7 +8,7 @@ measured on the HAR bidirectional LSTM (B=100, T=128, H=32, 2 cores), 14,600 pag
 13 ms per step, 2.1x faster. The cost is that freed memory is kept by the process (its peak
 resident size is reached anyway, on the next step).
 
-`rnnjax.loop.fit`, the experiments and the benchmarks call `tune_malloc()`; call it yourself at
+`rnnjax.trainer.fit`, the experiments and the benchmarks call `tune_malloc()`; call it yourself at
 the start of your own CPU training scripts. It does nothing off glibc (macOS, musl, Windows)
 or when RNNJAX_TUNE_MALLOC=0, and the same can be had without it by starting Python with
 MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 in the environment.

@@ -1,12 +1,12 @@
-"""Figures written at the end of runs (matplotlib, Agg backend: no display needed).
+"""Training curves from a run's metrics.jsonl (matplotlib, Agg backend: no display needed).
 
   training_curves(".../metrics.jsonl", ".../curves.png")   loss and accuracy against step
-  write_grid_csv(rows, path); grid_figure(rows, path)     seed 000's results figure
+  history_figure(workdir, steps_per_epoch)                 the Keras tutorial's per-epoch figures
 """
 from __future__ import annotations
 
-import csv
 import json
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,9 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
-GRID_FIELDS = ("model", "optimizer", "learning_rate", "hidden_size", "test_accuracy",
-               "train_accuracy", "test_loss", "steps", "wall_s", "workdir")
-
+METRICS_FILE = "metrics.jsonl"
+HISTORY_FILE = "history.png"
 
 def read_metrics(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
   """(hparams, records sorted by step) of a metrics.jsonl; a step logged twice (a resumed run
@@ -60,37 +59,22 @@ def training_curves(metrics_path: str, png_path: str) -> None:
   plt.close(fig)
 
 
-def write_grid_csv(rows: Sequence[Mapping[str, Any]], path: str) -> None:
-  """One row per run, columns GRID_FIELDS."""
-  with open(path, "w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=GRID_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-
-
-def grid_figure(rows: Sequence[Mapping[str, Any]], png_path: str) -> None:
-  """Seed 000's results figure: one panel per (hidden size, optimizer); in each, final test
-  accuracy against learning rate (log axis), one line per model."""
-  hiddens = sorted({r["hidden_size"] for r in rows})
-  optimizers = sorted({r["optimizer"] for r in rows})
-  models = sorted({r["model"] for r in rows})
-  fig, axes = plt.subplots(len(hiddens), len(optimizers), squeeze=False, sharey=True,
-                           figsize=(4 * len(optimizers), 3.2 * len(hiddens)))
-  for i, hidden in enumerate(hiddens):
-    for j, optimizer in enumerate(optimizers):
-      ax = axes[i][j]
-      for model in models:
-        points = sorted((float(r["learning_rate"]), 100 * float(r["test_accuracy"]))
-                        for r in rows if (r["hidden_size"], r["optimizer"], r["model"])
-                        == (hidden, optimizer, model))
-        if points:
-          ax.plot(*zip(*points), marker="o", label=model)
-      ax.set_xscale("log")
-      ax.set(title=f"{optimizer}, {hidden} hidden units", xlabel="learning rate",
-             ylabel="final test accuracy (%)" if j == 0 else None)
-      ax.grid(alpha=0.3)
-  axes[0][-1].legend(fontsize="small")
+def history_figure(workdir: str, steps_per_epoch: int, png_name: str = HISTORY_FILE) -> str:
+  """The Keras tutorial's (Chollet's) figures from workdir/metrics.jsonl: 'Training and validation accuracy' (when
+  there is one) and 'Training and validation loss' against epoch, training as blue dots ('bo'),
+  validation as a blue line ('b'). Returns the path of the PNG."""
+  _, records = read_metrics(os.path.join(workdir, METRICS_FILE))
+  epoch = [r["step"] / steps_per_epoch for r in records]
+  panels = [("acc", "accuracy"), ("loss", "loss")] if records and "train/accuracy" in records[0] \
+      else [("loss", "loss")]
+  fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+  for ax, (short, key) in zip(axes[0], panels):
+    ax.plot(epoch, [r[f"train/{key}"] for r in records], "bo", label=f"Training {short}")
+    ax.plot(epoch, [r[f"eval/{key}"] for r in records], "b", label=f"Validation {short}")
+    ax.set(title=f"Training and validation {key}", xlabel="epoch")
+    ax.legend()
   fig.tight_layout()
-  fig.savefig(png_path, dpi=100)
+  path = os.path.join(workdir, png_name)
+  fig.savefig(path, dpi=100)
   plt.close(fig)
-
+  return path

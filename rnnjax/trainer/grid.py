@@ -1,9 +1,10 @@
-"""Hyperparameter grids: models x optimizers x learning rates x hidden sizes (seed 000's figure).
+"""Hyperparameter grids: models x optimizers x learning rates x hidden sizes (the UCI HAR
+tutorial's results figure).
 
   rows = grid.run(build_model, data, base_config, "runs/har/grid", models=("lstm", "gru"),
                   optimizers=("adam",), learning_rates=(1e-3, 1e-2), hidden_sizes=(32,))
 
-Each point is an ordinary `loop.fit` run in its own sub-folder, so a killed grid resumes where it
+Each point is an ordinary `trainer.fit` run in its own sub-folder, so a killed grid resumes where it
 stopped (finished points are only re-evaluated). After every point the CSV of final test
 accuracies (grid.csv) and the figure (grid.png) are rewritten.
 """
@@ -19,8 +20,10 @@ from typing import Any
 import flax.linen as nn
 from absl import logging
 
-from rnnjax import loop, plots
 from rnnjax.data import common
+from rnnjax.reports import grid as grid_report
+from rnnjax.trainer.config import TrainConfig
+from rnnjax.trainer.training import fit
 
 CSV_FILE = "grid.csv"
 FIGURE_FILE = "grid.png"
@@ -32,10 +35,10 @@ def point_name(model: str, optimizer: str, learning_rate: float, hidden_size: in
 
 
 def run(build_model: Callable[[str, int], nn.Module], data: common.DataSpec,
-        base: loop.TrainConfig, workdir: str, *, models: Sequence[str],
+        base: TrainConfig, workdir: str, *, models: Sequence[str],
         optimizers: Sequence[str], learning_rates: Sequence[float], hidden_sizes: Sequence[int],
         hparams: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-  """Trains every point of the grid and returns one row per point (plots.GRID_FIELDS).
+  """Trains every point of the grid and returns one row per point (reports.grid.GRID_FIELDS).
 
   Args:
     build_model: (preset name, hidden size) -> model.
@@ -52,7 +55,7 @@ def run(build_model: Callable[[str, int], nn.Module], data: common.DataSpec,
     name = point_name(model, optimizer, lr, hidden)
     config = dataclasses.replace(base, optimizer=optimizer, learning_rate=lr)
     start = time.perf_counter()
-    result = loop.fit(build_model(model, hidden), data, config, os.path.join(workdir, name),
+    result = fit(build_model(model, hidden), data, config, os.path.join(workdir, name),
                       hparams={**(hparams or {}), "preset": model, "hidden_size": hidden})
     last = result.history[-1] if result.history else {}
     rows.append({"model": model, "optimizer": optimizer, "learning_rate": lr,
@@ -61,6 +64,6 @@ def run(build_model: Callable[[str, int], nn.Module], data: common.DataSpec,
                  "steps": int(result.state.step), "wall_s": round(time.perf_counter() - start, 1),
                  "workdir": result.workdir})
     logging.info("Grid point %s: test accuracy %.2f %%.", name, 100 * rows[-1]["test_accuracy"])
-    plots.write_grid_csv(rows, os.path.join(workdir, CSV_FILE))
-    plots.grid_figure(rows, os.path.join(workdir, FIGURE_FILE))
+    grid_report.write_grid_csv(rows, os.path.join(workdir, CSV_FILE))
+    grid_report.grid_figure(rows, os.path.join(workdir, FIGURE_FILE))
   return rows

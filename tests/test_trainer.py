@@ -13,13 +13,14 @@ import numpy as np
 from absl import flags
 from absl.testing import absltest, parameterized
 
-from rnnjax import loop
+from rnnjax import trainer
+from rnnjax.trainer import devices, training
 from rnnjax.data import common
 from test_train import TinyClassifier
 
 T, D, C = 7, 5, 3
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG = loop.TrainConfig(learning_rate=0.05, l2=1e-3, batch_size=8, num_steps=6, eval_every=3,
+CONFIG = trainer.TrainConfig(learning_rate=0.05, l2=1e-3, batch_size=8, num_steps=6, eval_every=3,
                           checkpoint_every=2, eval_batch_size=4, ema_decay=0.9)
 
 
@@ -53,12 +54,12 @@ class FitTest(parameterized.TestCase):
   def test_writes_metrics_curves_checkpoints_and_seed_progress_lines(self):
     workdir = _tempdir(self)
     with self.assertLogs("absl", level="INFO") as logs:
-      result = loop.fit(TinyClassifier(dropout=0.1), tiny_data(), CONFIG, workdir)
+      result = trainer.fit(TinyClassifier(dropout=0.1), tiny_data(), CONFIG, workdir)
     progress = [r.getMessage() for r in logs.records if r.getMessage().startswith("step ")]
     self.assertLen(progress, 2)
     self.assertRegex(progress[-1], r"^step 0006 : loss is \d{3}\.\d\d, accuracy on training set "
                      r"\d+\.\d %, accuracy on test set \d+\.\d\d % \(.* steps/s, ETA .*\)$")
-    with open(os.path.join(workdir, loop.METRICS_FILE)) as f:
+    with open(os.path.join(workdir, trainer.METRICS_FILE)) as f:
       lines = [json.loads(line) for line in f]
     self.assertEqual(lines[0]["hparams"]["optimizer"], "adam")
     self.assertEqual(lines[0]["hparams"]["hidden_size"], 8)
@@ -66,13 +67,13 @@ class FitTest(parameterized.TestCase):
     for key in ("train/objective", "train/accuracy", "eval/accuracy", "steps_per_sec"):
       self.assertIn(key, lines[-1])
     self.assertAlmostEqual(lines[-1]["eval/accuracy"], result.eval["accuracy"], places=6)
-    self.assertTrue(os.path.getsize(os.path.join(workdir, loop.CURVES_FILE)) > 1000)
+    self.assertTrue(os.path.getsize(os.path.join(workdir, training.CURVES_FILE)) > 1000)
     self.assertCountEqual(os.listdir(os.path.join(workdir, "checkpoints")), ["4", "6"])
     self.assertEqual(np.asarray(result.eval["confusion"]).sum(), 10)
 
   def test_resume_after_kill_matches_uninterrupted_run(self):
     model, data = TinyClassifier(dropout=0.3), tiny_data()
-    reference = loop.fit(model, data, CONFIG, _tempdir(self))
+    reference = trainer.fit(model, data, CONFIG, _tempdir(self))
     workdir = _tempdir(self)
     real_batch = common.train_batch
 
@@ -83,29 +84,29 @@ class FitTest(parameterized.TestCase):
 
     with mock.patch.object(common, "train_batch", killed_at_step_3):
       with self.assertRaises(KeyboardInterrupt):
-        loop.fit(model, data, CONFIG, workdir)                 # last checkpoint: step 2
+        trainer.fit(model, data, CONFIG, workdir)                 # last checkpoint: step 2
     with mock.patch.object(common, "train_batch", side_effect=real_batch) as spy:
-      resumed = loop.fit(model, data, CONFIG, workdir)          # restores step 2
+      resumed = trainer.fit(model, data, CONFIG, workdir)          # restores step 2
     self.assertEqual([c.args[1] for c in spy.call_args_list], [0, 2, 3, 4, 5])  # 0: init sample
     self.assertEqual(int(resumed.state.step), CONFIG.num_steps)
     for a, b in zip(_leaves(resumed.state), _leaves(reference.state)):
       np.testing.assert_array_equal(a, b)
     self.assertEqual([r["step"] for r in resumed.history], [3, 6])
-    again = loop.fit(model, data, CONFIG, workdir)              # finished: nothing to train
+    again = trainer.fit(model, data, CONFIG, workdir)              # finished: nothing to train
     self.assertEqual(again.history, [])
-    with open(os.path.join(workdir, loop.METRICS_FILE)) as f:
+    with open(os.path.join(workdir, trainer.METRICS_FILE)) as f:
       self.assertEqual(sum("hparams" in line for line in f), 1)
 
   def test_batch_that_does_not_divide_by_devices_is_an_error(self):
     self.assertEqual(jax.device_count(), 2)                    # tests/conftest.py
-    config = loop.TrainConfig(batch_size=7, num_steps=1)
+    config = trainer.TrainConfig(batch_size=7, num_steps=1)
     with self.assertRaisesRegex(ValueError, r"batch_size=7 does not divide by the 2 devices"):
-      loop.fit(TinyClassifier(), tiny_data(), config, _tempdir(self))
+      trainer.fit(TinyClassifier(), tiny_data(), config, _tempdir(self))
 
   def test_shard_batch_splits_rows_over_devices(self):
-    mesh = loop.make_mesh()
+    mesh = trainer.make_mesh()
     batch = common.train_batch(tiny_data().train, 0, 8, seed=0)
-    sharded = loop.shard_batch(batch, mesh)
+    sharded = trainer.shard_batch(batch, mesh)
     shards = sharded["inputs"].addressable_shards
     self.assertLen(shards, 2)
     self.assertEqual(shards[0].data.shape, (4, T, D))
@@ -114,22 +115,22 @@ class FitTest(parameterized.TestCase):
   def test_multi_device_cpu_mesh_waits_for_each_step(self):
     # XLA:CPU collectives deadlock with several multi-device steps queued; reproducing it needs
     # HAR-sized steps and a 40 s rendezvous timeout, so only the switch is tested here.
-    self.assertTrue(loop.one_step_in_flight(loop.make_mesh()))
-    self.assertFalse(loop.one_step_in_flight(loop.make_mesh(jax.devices()[:1])))
+    self.assertTrue(devices.one_step_in_flight(trainer.make_mesh()))
+    self.assertFalse(devices.one_step_in_flight(trainer.make_mesh(jax.devices()[:1])))
 
   def test_eval_batch_size_is_rounded_to_the_devices(self):
-    config = loop.TrainConfig(batch_size=8, num_steps=1, eval_every=1, eval_batch_size=3)
-    result = loop.fit(TinyClassifier(), tiny_data(), config, _tempdir(self))
+    config = trainer.TrainConfig(batch_size=8, num_steps=1, eval_every=1, eval_batch_size=3)
+    result = trainer.fit(TinyClassifier(), tiny_data(), config, _tempdir(self))
     self.assertEqual(np.asarray(result.eval["confusion"]).sum(), 10)
 
 
 _MULTI_DEVICE_SCRIPT = textwrap.dedent("""
     import json, sys, tempfile
     import jax, numpy as np
-    from rnnjax import loop
-    from test_loop import CONFIG, TinyClassifier, tiny_data
+    from rnnjax import trainer
+    from test_trainer import CONFIG, TinyClassifier, tiny_data
     model, data = TinyClassifier(dropout=0.2), tiny_data()
-    runs = [loop.fit(model, data, CONFIG, tempfile.mkdtemp(), devices=devices)
+    runs = [trainer.fit(model, data, CONFIG, tempfile.mkdtemp(), devices=devices)
             for devices in (jax.devices(), jax.devices()[:1])]
     leaves = [jax.tree.leaves(jax.device_get(r.state.params)) for r in runs]
     diff = max(float(np.max(np.abs(a - b))) for a, b in zip(*leaves))
@@ -161,12 +162,12 @@ class ConfigTest(absltest.TestCase):
     flags.DEFINE_integer("batch_size", 10, "", flag_values=values)
     flags.DEFINE_string("model", "lstm", "", flag_values=values)     # not a config field
     values(["prog"])
-    config = loop.TrainConfig.from_flags(values, batch_size=20)
+    config = trainer.TrainConfig.from_flags(values, batch_size=20)
     self.assertEqual((config.learning_rate, config.batch_size, config.optimizer),
                      (0.5, 20, "adam"))
 
   def test_default_workdir_is_one_folder_per_task_and_model(self):
-    self.assertEqual(loop.default_workdir("har", "bilstm"), os.path.join("runs", "har", "bilstm"))
+    self.assertEqual(trainer.default_workdir("har", "bilstm"), os.path.join("runs", "har", "bilstm"))
 
 
 if __name__ == "__main__":

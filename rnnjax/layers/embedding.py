@@ -1,4 +1,4 @@
-"""Small building blocks around the recurrent layers: embedding and per-step projection."""
+"""`Embedding`: token ids -> vectors, initialised as Keras' Embedding."""
 from __future__ import annotations
 
 import flax.linen as nn
@@ -36,23 +36,3 @@ class Embedding(nn.Module):
       if low < 0 or high >= self.vocab_size:
         raise ValueError(f"token ids must lie in [0, {self.vocab_size}); got [{low}, {high}].")
     return jnp.take(table, ids, axis=0)                                 # [B, T, E]
-
-
-class OutputProjection(nn.Module):
-  """Per-step projection of recurrent outputs (TF's OutputProjectionWrapper).
-
-  ys [B, T, H] -> [B, T, F] = ys @ kernel [H, F] + bias [F]; steps at or past
-  seq_lengths [B] are zero.
-
-  Attributes:
-    features: F.
-  """
-  features: int
-
-  @nn.compact
-  def __call__(self, ys: Array, seq_lengths: Array | None = None) -> Array:
-    out = nn.Dense(self.features, name="dense")(ys)                     # [B, T, F]
-    if seq_lengths is None:
-      return out
-    valid = jnp.arange(ys.shape[1])[None, :] < seq_lengths[:, None]     # [B, T]
-    return jnp.where(valid[:, :, None], out, jnp.zeros_like(out))

@@ -1,5 +1,5 @@
-"""What the fast LSTM and GRU loops share: matmuls, masking, dtypes, the in-loop projection."""
-from typing import Optional
+"""Small pieces the fused loops share: matmuls, masking, dtypes."""
+from __future__ import annotations
 
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
@@ -18,17 +18,17 @@ def dot_tn(a: Array, b: Array) -> Array:
   return dot(a.reshape(-1, a.shape[-1]).T, b.reshape(-1, b.shape[-1]))
 
 
-def masked(h: Array, h_mask: Optional[Array]) -> Array:
+def masked(h: Array, h_mask: Array | None) -> Array:
   """h [..., B, H] * h_mask [B, H] (or h when there is no mask)."""
   return h if h_mask is None else h * h_mask.reshape((1,) * (h.ndim - 2) + h_mask.shape)
 
 
-def keep(valid_t: Optional[Array], new: Array, old) -> Array:
+def keep(valid_t: Array | None, new: Array, old) -> Array:
   """new where valid_t [B] else old (an array [B, K] or a scalar); new when valid_t is None."""
   return new if valid_t is None else jnp.where(valid_t[:, None], new, old)
 
 
-def as_mask(valid) -> Optional[Array]:
+def as_mask(valid) -> Array | None:
   """The [T, B] bool mask, or None (every step valid: the loops then skip all masking)."""
   return None if valid is None else jnp.asarray(valid, bool)
 
@@ -49,27 +49,6 @@ def compute_dtype(dtype) -> jnp.dtype:
 
 def cast_inputs(dtype, *arrays):
   return tuple(None if a is None else jnp.asarray(a).astype(dtype) for a in arrays)
-
-
-def project(gx_t: Array, w_ih: Optional[Array], dtype) -> Array:
-  """The step's input term: gx_t [B, G*H] itself, or x_t [B, D] @ w_ih [D, G*H] (in-loop mode)."""
-  return gx_t.astype(dtype) if w_ih is None else dot(gx_t.astype(dtype), w_ih)
-
-
-def project_all(gx: Array, w_ih: Optional[Array], dtype) -> Array:
-  """The references' input term for all steps: gx, or x [T, B, D] @ w_ih as one matmul."""
-  if w_ih is None:
-    return gx.astype(dtype)
-  return dot(gx.reshape(-1, gx.shape[-1]).astype(dtype), w_ih).reshape(gx.shape[:2] + (-1,))
-
-
-def input_grads(proj, d_gx: Array, dtype):
-  """(grad of the first argument, grad of w_ih) from d gx [T, B, G*H]: two big matmuls."""
-  if proj is None:
-    return d_gx, None
-  x, w_ih = proj
-  d_x = dot(d_gx.reshape(-1, d_gx.shape[-1]).astype(dtype), w_ih.T)            # [T*B, D]
-  return d_x.reshape(x.shape).astype(x.dtype), dot_tn(x.astype(dtype), d_gx)
 
 
 def io_marker(gx: Array) -> Array:

@@ -1,0 +1,62 @@
+"""`Stacked`: L recurrent layers, each feeding the next, with dropout between layers."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import flax.linen as nn
+
+from rnnjax.layers.bidirectional import Bidirectional
+from rnnjax.layers.recurrent import Recurrent, detached
+from rnnjax.typing import Array
+
+
+class Stacked(nn.Module):
+  """L recurrent layers, each feeding the next, with dropout between layers.
+
+  xs [B, T, D] -> [B, T, H_L] (or [B, H_L] with `return_sequences=False`). Layer l's
+  parameters live under `layer_l`. With `return_state` returns `(states, outputs)`, states a
+  list of L final states; `initial_state` is such a list.
+
+  Attributes:
+    cells: one cell per layer.
+    bidirectional: make each layer a `Bidirectional` (its backward cell is a clone of the cell).
+    merge_mode: for bidirectional layers.
+    dropout: rate of standard dropout on each layer's outputs before the next layer (train only).
+    recurrent_dropout: variational recurrent dropout inside every layer (train only).
+    other attributes: as `Recurrent`.
+  """
+  cells: Sequence[nn.Module]
+  bidirectional: bool = False
+  merge_mode: str = "concat"
+  dropout: float = 0.0
+  recurrent_dropout: float = 0.0
+  return_sequences: bool = True
+  return_state: bool = False
+  time_major: bool = False
+  implementation: str = "auto"
+  remat: bool = False
+
+  @nn.compact
+  def __call__(self, xs: Array, seq_lengths: Array | None = None, initial_state: Any = None, *,
+               train: bool = False):
+    if not self.cells:
+      raise ValueError("Stacked needs at least one cell.")
+    initial = initial_state if initial_state is not None else [None] * len(self.cells)
+    if len(initial) != len(self.cells):
+      raise ValueError(f"initial_state must hold {len(self.cells)} states; got {len(initial)}.")
+    states, out = [], xs
+    for index, cell in enumerate(self.cells):
+      last = index == len(self.cells) - 1
+      kwargs = dict(return_sequences=self.return_sequences or not last, return_state=True,
+                    time_major=self.time_major, recurrent_dropout=self.recurrent_dropout,
+                    implementation=self.implementation, remat=self.remat, name=f"layer_{index}")
+      if index > 0 and self.dropout > 0.0:
+        out = nn.Dropout(self.dropout, deterministic=not train)(out)
+      if self.bidirectional:
+        layer = Bidirectional(detached(cell), detached(cell), merge_mode=self.merge_mode, **kwargs)
+      else:
+        layer = Recurrent(detached(cell), **kwargs)
+      state, out = layer(out, seq_lengths, initial[index], train=train)
+      states.append(state)
+    return (states, out) if self.return_state else out

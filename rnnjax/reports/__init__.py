@@ -1,0 +1,1 @@
+"""Figures and reports drawn from a run: training curves, grid figures, forecasts."""

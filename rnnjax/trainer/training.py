@@ -1,0 +1,211 @@
+"""`fit`: the training driver (mesh, jitted steps, checkpoints, metrics file, progress, curves).
+
+Everything with side effects lives in this package; the maths is in `rnnjax.train` and
+`rnnjax.metrics`.
+
+  config = trainer.TrainConfig(optimizer="adam", learning_rate=1e-3, l2=1e-3)
+  result = trainer.fit(model, data, config, workdir="runs/har/lstm")
+  result.eval["accuracy"], result.eval["confusion"]          # the test split
+
+`fit` resumes from the newest checkpoint in `workdir/checkpoints` (a workdir belongs to one run):
+training batches are a pure function of the step (`common.train_batch`) and dropout keys are
+fold_in(dropout_key, step), so a killed run that is started again ends with the same parameters
+as an uninterrupted one. Train steps run data-parallel over every device of the mesh: the batch
+is split along "data", the state is replicated. When the data has a validation split, it is the
+one evaluated during training (progress lines and the `eval/` metrics say "validation") and the
+test split is evaluated once at the end; otherwise the test split is evaluated during training.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging as py_logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax
+from absl import logging
+from jax.sharding import NamedSharding, PartitionSpec as P
+
+from rnnjax import metrics, train
+from rnnjax.data import common
+from rnnjax.reports import curves
+from rnnjax.trainer import checkpoints, runtime
+from rnnjax.trainer.config import TrainConfig
+from rnnjax.trainer.devices import check_batch_size, make_mesh, one_step_in_flight, shard_batch
+from rnnjax.trainer.progress import (MetricsWriter, format_progress, log_report, quiet_orbax,
+                                     to_json)
+
+CURVES_FILE = "curves.png"
+
+
+@dataclasses.dataclass
+class Result:
+  """What `fit` returns: the final state, the final test-set summary, the logged history (one
+  record per evaluation) and the last summary of the split evaluated during training."""
+  state: train.TrainState
+  eval: dict[str, Any]
+  history: list[dict[str, Any]]
+  workdir: str
+  validation: dict[str, Any] | None = None
+
+  def log_report(self, class_names: Sequence[str] = ()) -> None:
+    """Logs the final test accuracy, per-class accuracy and confusion matrix."""
+    log_report(self.eval, self.workdir, class_names)
+
+
+def default_workdir(task: str, name: str) -> str:
+  """./runs/<task>/<name>: one folder per task and model."""
+  return os.path.join("runs", task, name)
+
+
+def evaluate(eval_fn, state: train.TrainState, split: common.Split, batch_size: int,
+             mesh: jax.sharding.Mesh) -> dict[str, Any]:
+  """metrics.summarize over a whole split (padded rows carry weight 0)."""
+  wait = jax.block_until_ready if one_step_in_flight(mesh) else (lambda x: x)
+  sums = [wait(eval_fn(state, shard_batch(b, mesh)))
+          for b in common.eval_batches(split, batch_size)]
+  return metrics.summarize(metrics.merge(sums))
+
+
+def _hparams(model: nn.Module, data: common.DataSpec, config: TrainConfig,
+             extra: Mapping[str, Any] | None) -> dict[str, Any]:
+  """The model's scalar attributes, the config, data sizes, devices and `extra` (which wins)."""
+  scalars = (int, float, str, bool, type(None))
+  fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
+            if f.name not in ("parent", "name") and isinstance(getattr(model, f.name), scalars)}
+  validation = {} if data.validation is None else {
+      "eval_split": "validation", "validation_size": len(data.validation)}
+  return {"model": type(model).__name__, **fields, **dataclasses.asdict(config),
+          "num_classes": data.num_classes, "train_size": len(data.train),
+          "test_size": len(data.test), **validation, "devices": jax.device_count(),
+          **(extra or {})}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+  """The pieces of one run that the step loop needs."""
+  config: TrainConfig
+  data: common.DataSpec
+  mesh: jax.sharding.Mesh
+  train_fn: Any          # jit(train_step), state donated: (state, batch, key) -> (state, sums)
+  evaluate: Any          # (state, split) -> summary
+  eval_split: str        # the split evaluated during training: "validation" or "test"
+  checkpoints: Any
+  writer: MetricsWriter
+  dropout_key: jax.Array
+
+  def evaluate_during(self, state):
+    return self.evaluate(state, getattr(self.data, self.eval_split))
+
+
+def fit(model: nn.Module, data: common.DataSpec, config: TrainConfig, workdir: str, *,
+        devices: Sequence[jax.Device] | None = None,
+        hparams: Mapping[str, Any] | None = None) -> Result:
+  """Trains `model` on data.train for config.num_steps, resuming from workdir's checkpoints.
+
+  `devices` limits the data-parallel mesh (default: all); `hparams` adds to the hyperparameters
+  written once at the top of workdir/metrics.jsonl (e.g. the preset name and hidden size).
+
+  Logs a progress line and appends a metrics record every eval_every steps and at the end,
+  saves checkpoints (max 2 kept) every checkpoint_every steps and at the end, evaluates the test
+  split at the end and draws the training curves to workdir/curves.png. Returns the final state
+  and the test-set summary.
+  """
+  py_logging.getLogger("absl").addFilter(quiet_orbax)   # idempotent: a set of filters
+  runtime.tune_malloc()                                  # ~2x per CPU step; see trainer.runtime
+  mesh = make_mesh(devices)
+  check_batch_size(config.batch_size, mesh)
+  eval_batch_size = -(-config.eval_batch_size // mesh.devices.size) * mesh.devices.size
+  loss = config.loss or metrics.default_loss(data.num_classes)
+  os.makedirs(workdir, exist_ok=True)
+  init_key, dropout_key = jax.random.split(jax.random.key(config.seed))
+  tx = train.make_optimizer(config.optimizer, config.learning_rate, schedule=config.schedule,
+                            num_steps=config.num_steps, warmup_steps=config.warmup_steps,
+                            weight_decay=config.weight_decay, clip_norm=config.clip_norm or None)
+  replicated = NamedSharding(mesh, P())
+  sample = common.train_batch(data.train, 0, config.batch_size, config.seed)
+  state = jax.device_put(train.create_train_state(model, init_key, sample, tx,
+                                                 ema_decay=config.ema_decay), replicated)
+  eval_fn = jax.jit(functools.partial(train.eval_step, loss=loss), out_shardings=replicated)
+  run = _Run(config=config, data=data, mesh=mesh,
+             train_fn=jax.jit(functools.partial(train.train_step, loss=loss, l2=config.l2),
+                              donate_argnums=0, out_shardings=(replicated, replicated)),
+             evaluate=functools.partial(evaluate, eval_fn, batch_size=eval_batch_size, mesh=mesh),
+             eval_split="test" if data.validation is None else "validation",
+             checkpoints=checkpoints.manager(workdir),
+             writer=MetricsWriter(workdir, _hparams(model, data, config, hparams)),
+             dropout_key=jax.device_put(dropout_key, replicated))
+  try:
+    state, history, last = _train(run, checkpoints.restore(run.checkpoints, state))
+  finally:
+    run.checkpoints.wait_until_finished()
+    run.checkpoints.close()
+  result = Result(state=state, eval={}, history=history, workdir=workdir)
+  if run.eval_split == "test":
+    result.eval = last or run.evaluate(state, data.test)  # a finished run restored: evaluate
+  else:
+    result.validation = last or run.evaluate(state, data.validation)
+    result.eval = _final_test(run, state, result.validation)
+  if run.writer.active:
+    curves.training_curves(run.writer.path, os.path.join(workdir, CURVES_FILE))
+  return result
+
+
+def _final_test(run: _Run, state: train.TrainState, validation: dict[str, Any]) -> dict[str, Any]:
+  """Evaluates the test split once after training on validation; logs and records it."""
+  test = run.evaluate(state, run.data.test)
+  step = int(jax.device_get(state.step))
+  run.writer.write({"final_step": step, **to_json(test, "test")})
+  key, scale, unit = ("accuracy", 100, " %") if "accuracy" in test else ("mae", 1, "")
+  logging.info("After %d steps: validation %s %.4g%s, test %s %.4g%s on %d examples.", step,
+               key, scale * validation[key], unit, key, scale * test[key], unit,
+               len(run.data.test))
+  return test
+
+
+def _train(run: _Run, state: train.TrainState):
+  """The step loop from the restored step to num_steps; returns (final state, the metrics
+  records, the last evaluation summary or None when there was nothing to train)."""
+  config, start = run.config, int(jax.device_get(state.step))
+  every = config.checkpoint_every or config.eval_every
+  wait = one_step_in_flight(run.mesh)
+  history, window, summary = [], [], None
+  tick = run_start = time.perf_counter()
+  for step in range(start, config.num_steps):
+    batch = common.train_batch(run.data.train, step, config.batch_size, config.seed)
+    state, sums = run.train_fn(state, shard_batch(batch, run.mesh), run.dropout_key)
+    window.append(sums)
+    done = step + 1
+    if wait or done == start + 1:
+      jax.block_until_ready(sums)
+    if done == start + 1:
+      logging.info("First train step (compilation included): %.1f s.", time.perf_counter() - tick)
+    if done % config.eval_every == 0 or done == config.num_steps:
+      record, summary = _log(run, state, done, window, time.perf_counter() - tick,
+                             time.perf_counter() - run_start)
+      history.append(record)
+      window, tick = [], time.perf_counter()
+    if done % every == 0 or done == config.num_steps:
+      checkpoints.save(run.checkpoints, done, state)
+  return state, history, summary
+
+
+def _log(run: _Run, state: train.TrainState, step: int, window: list[Any], window_s: float,
+         elapsed_s: float) -> tuple[dict[str, Any], dict[str, Any]]:
+  """Evaluates, logs the progress line and appends the metrics record of `step`; returns the
+  record and the evaluation summary."""
+  train_summary = metrics.summarize(metrics.merge(window))
+  speed = len(window) / window_s
+  eval_start = time.perf_counter()
+  summary = run.evaluate_during(state)
+  eval_s = time.perf_counter() - eval_start
+  logging.info(format_progress(step, train_summary, summary, speed,
+                               (run.config.num_steps - step) / speed, split=run.eval_split))
+  record = {"step": step, **to_json(train_summary, "train"), **to_json(summary, "eval"),
+            "steps_per_sec": speed, "eval_s": eval_s, "elapsed_s": elapsed_s}
+  run.writer.write(record)
+  return record, summary
