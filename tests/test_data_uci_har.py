@@ -1,6 +1,7 @@
 """Tests for rnnjax.data.uci_har on a tiny fixture in the original "UCI HAR Dataset" layout."""
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -14,8 +15,11 @@ from absl.testing import absltest, parameterized
 
 from rnnjax.data import common, uci_har
 from conftest import shared_data
+from test_data_common import assert_short_and_unchained
 
 N = {"train": 10, "test": 6}
+REAL_TRAIN_SUBJECTS = (1, 3, 5, 6, 7, 8, 11, 14, 15, 16, 17, 19, 21, 22, 23, 25, 26, 27, 28, 29,
+                       30)                      # the 21 training subjects of the original split
 T, D = uci_har.NUM_STEPS, len(uci_har.CHANNELS)
 TEST_OFFSET = 5.0  # test windows are shifted, so train and test statistics differ
 NAMES = ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING")
@@ -216,6 +220,125 @@ class UciHarTest(parameterized.TestCase):
       zf.writestr(f"{uci_har.FOLDER}/activity_labels.txt", "1 WALKING\n")
     with self.assertRaisesRegex(ValueError, "not the UCI HAR Dataset zip"):
       uci_har.load(zip_path)
+
+
+  # --- Bad data folders (issue 13, item 5). ---
+
+  @parameterized.named_parameters(("text_file", "text"), ("truncated_zip", "truncated"),
+                                  ("uci_archive_with_broken_inner_zip", "inner"))
+  def test_unreadable_zip_is_one_message(self, kind):
+    path = os.path.join(_tempdir(self), uci_har.ZIP_NAME)
+    if kind == "text":
+      with open(path, "w") as f:
+        f.write("these are my notes, not a zip\n")
+    else:
+      _zip_folder(self.folder, path)
+      os.truncate(path, os.path.getsize(path) // 2)
+      if kind == "inner":
+        outer = os.path.join(os.path.dirname(path), uci_har.ARCHIVE_NAME)
+        with zipfile.ZipFile(outer, "w") as zf:
+          zf.write(path, uci_har.ZIP_NAME)
+        os.remove(path)
+        path = outer
+    for data_dir in (path, os.path.dirname(path)):   # the zip itself, or a folder holding it
+      with self.assertRaisesRegex(ValueError, f"{re.escape(path)} is not a readable zip .*Bad.*"
+                                              "Pass --data_dir=<folder holding 'UCI HAR") as cm:
+        uci_har.load(data_dir)
+      assert_short_and_unchained(self, cm.exception)
+    self.assertFalse(os.path.exists(os.path.join(self.cache, "uci_har", "unzipped",
+                                                 uci_har.FOLDER)))
+
+  # --- Non-finite values (issue 13, item 3). ---
+
+  @parameterized.named_parameters(("nan", "nan"), ("inf", "inf"), ("minus_infinity", "-Infinity"),
+                                  ("float32_overflow", "1e39"))
+  def test_non_finite_signal_names_file_line_column_and_channel(self, token):
+    path = self._signal_file("train", "body_gyro_x")
+    values = [f"{v:15.7e}" for v in _signals("train")[2, :, 3]]
+    values[6] = token.rjust(15)
+    _edit_line(path, 3, "".join(values))
+    with self.assertRaisesRegex(
+        ValueError, f"body_gyro_x_train.txt, line 3, column 7 \\(channel body_gyro_x\\): "
+                    f"'{token}' is not a finite number") as cm:
+      uci_har.load(self.parent)
+    assert_short_and_unchained(self, cm.exception)
+
+  def test_non_finite_subject_id_is_refused(self):
+    _edit_line(os.path.join(self.folder, "test", "subject_test.txt"), 4, "inf")
+    with self.assertRaisesRegex(ValueError, "subject_test.txt, line 4, column 1.*'inf' is not a "
+                                            "finite number"):
+      uci_har.load(self.parent)
+
+  def test_parse_cache_cannot_bypass_the_finite_check(self):
+    uci_har.load(self.parent)                        # writes the parsed cache
+    [cache] = [os.path.join(dirpath, f) for dirpath, _, files in os.walk(self.cache)
+               for f in files if f.endswith(".npz")]
+    with np.load(cache) as saved:
+      arrays = {k: saved[k] for k in saved.files}
+    arrays["x_train"][1, 2, 3] = np.nan              # a poisoned cache under a valid key
+    np.savez(cache, **arrays)
+    with mock.patch.object(uci_har, "_parse_folder", wraps=uci_har._parse_folder) as parse:
+      data = uci_har.load(self.parent)
+    self.assertEqual(parse.call_count, 1)            # re-parsed from the (clean) text
+    self.assertTrue(np.isfinite(data.train.inputs).all())
+    np.testing.assert_allclose(data.train.inputs, _signals("train"), rtol=1e-6)
+
+  # --- Validation split by whole subjects (issue 17, item 1). ---
+
+  def test_validation_holds_out_whole_training_subjects(self):
+    data = uci_har.load(self.parent, validation_subjects=2)  # 4 ids 1,3,5,7: positions 1 and 3
+    held = np.isin(_subjects("train"), [3, 7])
+    np.testing.assert_allclose(data.validation.inputs, _signals("train")[held], rtol=1e-6)
+    np.testing.assert_array_equal(data.validation.labels, _labels("train")[held] - 1)
+    np.testing.assert_allclose(data.train.inputs, _signals("train")[~held], rtol=1e-6)
+    np.testing.assert_array_equal(data.train.labels, _labels("train")[~held] - 1)
+    np.testing.assert_array_equal(data.validation.lengths, np.full(held.sum(), T))
+    self.assertLen(data.test, N["test"])
+    self.assertIsNone(uci_har.load(self.parent).validation)          # default: none
+
+  def test_validation_subjects_by_id(self):
+    data = uci_har.load(self.parent, validation_subjects=[5, 1])
+    held = np.isin(_subjects("train"), [1, 5])
+    np.testing.assert_allclose(data.validation.inputs, _signals("train")[held], rtol=1e-6)
+    self.assertLen(data.train, int((~held).sum()))
+
+  def test_default_validation_subjects_are_documented(self):
+    ids = np.repeat(REAL_TRAIN_SUBJECTS, 3)
+    np.testing.assert_array_equal(uci_har.validation_ids(ids, uci_har.VALIDATION_SUBJECTS),
+                                  [5, 11, 17, 23, 28])     # as the module docstring says
+    np.testing.assert_array_equal(uci_har.validation_ids(ids, 1), [17])
+    self.assertEqual(uci_har.validation_ids(ids, 0).shape, (0,))
+
+  def test_standardize_excludes_validation_subjects(self):
+    data = uci_har.load(self.parent, standardize=True, validation_subjects=[3])
+    held = np.isin(_subjects("train"), [3])
+    rest = _signals("train")[~held].astype(np.float64)
+    mean, std = rest.mean(axis=(0, 1)), rest.std(axis=(0, 1))
+    np.testing.assert_allclose(data.train.inputs.astype(np.float64).mean(axis=(0, 1)), 0.0,
+                               atol=1e-5)
+    np.testing.assert_allclose(data.validation.inputs, (_signals("train")[held] - mean) / std,
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(data.test.inputs, (_signals("test") - mean) / std,
+                               rtol=1e-4, atol=1e-4)
+
+  @parameterized.named_parameters(
+      ("negative", -1, ValueError, "validation_subjects=-1 must be >= 0"),
+      ("all_subjects", 4, ValueError, "validation_subjects=4 must be < 4"),
+      ("bool", True, TypeError, "validation_subjects=True must be a number"),
+      ("float", 2.5, TypeError, "validation_subjects=2.5 must be a number"),
+      ("test_subject", [1, 2], ValueError, r"not training subjects: \[2\]; training "
+                                            r"subjects: \[1, 3, 5, 7\]"),
+      ("duplicate", [1, 1], ValueError, "must be distinct"),
+      ("every_id", [1, 3, 5, 7], ValueError, "leave at least one"),
+      ("not_ints", ["3"], TypeError, "must hold integer subject ids"),
+  )
+  def test_bad_validation_subjects_are_named(self, value, error, pattern):
+    with self.assertRaisesRegex(error, pattern):
+      uci_har.load(self.parent, validation_subjects=value)
+
+  def test_validation_argument_is_checked_before_reading(self):
+    with self.assertRaisesRegex(ValueError, "validation_subjects=-2"):
+      uci_har.load(os.path.join(self.parent, "missing"), validation_subjects=-2)
 
 
 class UciHarRealDataTest(absltest.TestCase):

@@ -42,9 +42,9 @@ class WindowArray:
     first, rest = key[0], key[1:]
     if first is Ellipsis or first is None:
       return np.asarray(self)[key]
-    if np.ndim(first) == 0 or all(np.ndim(k) == 0 for k in rest):
-      return self._view[(self._starts[first],) + rest]
-    return self[first][(slice(None),) + rest]   # arrays after the first axis: numpy's rules
+    if isinstance(first, slice) and any(np.ndim(k) > 0 for k in rest):
+      return self[first][(slice(None),) + rest]  # numpy: a slice does not broadcast with arrays
+    return self._view[(self._starts[first],) + rest]
 
   def __array__(self, dtype=None, copy=None):
     del copy                                      # always a fresh array
