@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import http.client
 import os
 import shutil
 import tempfile
@@ -171,7 +172,7 @@ def download(url: str, dest: str, expected_sha256: str | None, *, what: str, fla
   try:
     with tmp, urllib.request.urlopen(url, timeout=timeout) as response:
       shutil.copyfileobj(response, tmp)
-  except OSError as e:  # the 80-line urllib chain adds nothing to its one-line text
+  except (OSError, http.client.HTTPException) as e:  # the urllib chain adds nothing to this
     os.remove(tmp.name)
     error = DataNotFoundError(
         f"{what} was not found and could not be downloaded from {url} ({one_line(e)}). "

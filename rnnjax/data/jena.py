@@ -20,8 +20,9 @@ Splits (`split=`), windows and normalisation (the generator of seed 001, Chollet
   * "seasonal" (the default): from row 0, cycles of SEASONAL_BLOCK_ROWS = 6 weeks of training
     rows, 3 weeks of validation rows and 3 weeks of test rows (6,048 / 3,024 / 3,024 10-minute
     rows), repeated to the end of the file (the last cycle is cut short). A 12-week cycle is
-    shorter than a season, so training covers every season, and validation and test sample
-    the whole year. Pass `block_rows=` for other block lengths.
+    shorter than a season, so every part has labels in every season (not in every month:
+    on the 2020 file, with 10-day windows, 20,584 / 5,760 / 5,760 windows at stride 1).
+    Pass `block_rows=` for other block lengths.
   * "chronological" (seed 001's): rows [0, a) train, [a, b) validation, [b, R) test;
     (a, b) = (200000, 300000) for the Keras file, else (R // 2, 3R // 4), i.e. 50% / 25% / 25%;
     or pass `split_rows` (which implies this split). Trains on the first months only.
@@ -224,6 +225,20 @@ def find_file(root: str, filename: str | None) -> str:
     raise common.DataNotFoundError(f"{e}\nExpected in {root}: {LAYOUT}.") from None
 
 
+def split_blocks(split: str, rows: int, path: str, split_rows: tuple[int, int] | None,
+                 block_rows: tuple[int, int, int] | None) -> windows.Blocks:
+  """The row ranges of each part for `split` (see the module docstring) of a file of `rows`."""
+  if split == "seasonal":
+    return windows.seasonal_blocks(rows, block_rows or SEASONAL_BLOCK_ROWS)
+  if split_rows is None:
+    keras = os.path.basename(path).startswith(KERAS_FILE) and rows > KERAS_SPLIT_ROWS[1]
+    split_rows = KERAS_SPLIT_ROWS if keras else (rows // 2, 3 * rows // 4)
+  if not 0 < split_rows[0] < split_rows[1] < rows:
+    raise ValueError(f"split_rows={split_rows} must satisfy 0 < train_end < val_end < "
+                     f"{rows} (the rows in {path}).")
+  return windows.chronological_blocks(rows, split_rows)
+
+
 def load(data_dir: str | None = None, *, filename: str | None = None,
          features: tuple[str, ...] = KERAS_FEATURES, target: str = "T (degC)",
          lookback: int = 1440, step: int = 6, delay: int = 144, stride: int = 6,
@@ -256,16 +271,7 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
   table = fill_missing(Table(tuple(table.names[c] for c in columns), table.times,
                              table.values[:, columns]))          # only the selected columns
   rows = len(table.values)
-  if split == "seasonal":
-    blocks = windows.seasonal_blocks(rows, block_rows or SEASONAL_BLOCK_ROWS)
-  else:
-    if split_rows is None:
-      keras = os.path.basename(path).startswith(KERAS_FILE) and rows > KERAS_SPLIT_ROWS[1]
-      split_rows = KERAS_SPLIT_ROWS if keras else (rows // 2, 3 * rows // 4)
-    if not 0 < split_rows[0] < split_rows[1] < rows:
-      raise ValueError(f"split_rows={split_rows} must satisfy 0 < train_end < val_end < "
-                       f"{rows} (the rows in {path}).")
-    blocks = windows.chronological_blocks(rows, split_rows)
+  blocks = split_blocks(split, rows, path, split_rows, block_rows)
   train_rows = np.concatenate([table.values[a:b] for a, b in blocks["train"]])  # [R_train, F]
   mean, std = train_rows.mean(axis=0), train_rows.std(axis=0)                 # [F] each
   std = np.where(std > 0, std, 1.0)               # a constant training column stays 0
@@ -275,11 +281,14 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
            for part, ranges in blocks.items()}
   empty = [part for part, s in parts.items() if not len(s)]
   if empty:
+    fix = (f"block_rows={block_rows or SEASONAL_BLOCK_ROWS}; pass smaller block_rows= or "
+           "split='chronological'" if split == "seasonal" else
+           "rows " + ", ".join(f"{p} {b[0][0]}-{b[0][1]}" for p, b in blocks.items())
+           + "; pass other split_rows=")
     raise ValueError(
         f"split={split!r} leaves no {' and no '.join(empty)} window in the {rows} rows of "
         f"{path}: each part needs a block longer than lookback + delay = {lookback + delay} "
-        f"rows (block_rows={block_rows or SEASONAL_BLOCK_ROWS} for 'seasonal'). Pass smaller "
-        "block_rows= or split='chronological', a shorter lookback/delay, or a longer file.")
+        f"rows ({fix}, a shorter lookback/delay, or a longer file).")
   spec = common.DataSpec(train=parts["train"], validation=parts["validation"],
                          test=parts["test"], num_classes=0, feature_dim=len(columns))
   return JenaData(spec, table.names, mean, std, target_index, blocks)

@@ -99,8 +99,8 @@ def load(data_dir: str | None = None, *, standardize: bool = False,
 
 def _check_validation_arg(value) -> None:
   """Type and sign of `validation_subjects`, checked before any file is read."""
-  if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, Sequence,
-                                                                   np.ndarray)):
+  if isinstance(value, (bool, np.bool_, str)) or not isinstance(
+      value, (int, np.integer, Sequence, np.ndarray)):
     raise TypeError(f"validation_subjects={value!r} must be a number of subjects (int) or a "
                     "list of training subject ids.")
   if isinstance(value, (int, np.integer)) and value < 0:
