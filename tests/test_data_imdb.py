@@ -11,6 +11,7 @@ from absl.testing import absltest, parameterized
 
 import conftest
 from rnnjax.data import common, imdb
+from test_data_common import assert_short_and_unchained
 
 # Training counts: bad 3, fun 3, great 3, film 2, movie 2, boring 1 (ties broken by word).
 REVIEWS = {
@@ -124,15 +125,43 @@ class ImdbTest(parameterized.TestCase):
     os.makedirs(self.root)
     with open(os.path.join(self.root, "aclImdb_v1.tar.gz"), "wb") as f:
       f.write(b"\x1f\x8b\x08\x00 not really gzip")
-    with self.assertRaisesRegex(ValueError, "corrupt"):
+    with self.assertRaisesRegex(ValueError, "corrupt archive.*delete it to download it "
+                                            "again") as cm:
       self.load()
+    assert_short_and_unchained(self, cm.exception)
 
-  def test_missing_directory_names_flag_and_layout(self):
+  def test_offline_empty_folder_names_flag_and_layout(self):
+    os.makedirs(self.root)
     offline = mock.patch.object(urllib.request, "urlopen", side_effect=OSError("offline"))
     with offline, self.assertRaises(common.DataNotFoundError) as cm:
       self.load()
     self.assertIn("--data_dir", str(cm.exception))
     self.assertIn("aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt", str(cm.exception))
+    assert_short_and_unchained(self, cm.exception)
+
+  def test_missing_data_dir_is_not_created(self):
+    with self.assertRaisesRegex(common.DataNotFoundError, "does not exist"):
+      self.load()
+    self.assertFalse(os.path.exists(self.root))
+
+  @parameterized.named_parameters(
+      ("one", 1.0, ValueError, r"validation_fraction=1.0 must be in \[0, 1\)"),
+      ("negative", -0.1, ValueError, r"validation_fraction=-0.1 must be in \[0, 1\)"),
+      ("nan", float("nan"), ValueError, r"validation_fraction=nan must be in"),
+      ("string", "0.2", TypeError, r"validation_fraction='0.2' must be a number"),
+      ("bool", True, TypeError, r"validation_fraction=True must be a number"),
+      ("holds_out_none", 0.1, ValueError, r"validation_fraction=0.1 of 4 training reviews "
+                                          r"holds out 0"),
+  )
+  def test_bad_validation_fraction_is_named(self, value, error, pattern):
+    write_tree(self.root)
+    with self.assertRaisesRegex(error, pattern):
+      self.load(validation_fraction=value)
+
+  def test_validation_fraction_is_checked_before_reading(self):
+    with mock.patch.object(imdb, "read_tree", side_effect=AssertionError("read")), \
+        self.assertRaisesRegex(ValueError, "validation_fraction=2"):
+      self.load(validation_fraction=2)
 
   def test_tfds_mock_data_without_tensorflow(self):
     import tensorflow_datasets as tfds

@@ -13,6 +13,7 @@ from absl.testing import absltest, parameterized
 
 import conftest
 from rnnjax.data import common, jena
+from test_data_common import assert_short_and_unchained
 
 R = 80                                            # rows in the fixture
 WINDOWS = dict(lookback=12, step=3, delay=4, stride=2, split_rows=(40, 60))
@@ -134,30 +135,63 @@ class JenaTest(parameterized.TestCase):
     self.assertAlmostEqual(data.naive_mae("train"), 7 / data.target_std, places=5)
     self.assertAlmostEqual(data.to_degrees(data.naive_mae("test")), 7.0, places=4)
 
-  def test_keras_file_defaults_to_the_seed_split(self):
+  def test_chronological_split_defaults_to_the_seed_rows(self):
     write_csv(self.path(), fixture_values())
     with self.assertRaisesRegex(ValueError, "split_rows"):       # 80 rows < 200,000
       jena.load(self.root, split_rows=(50, 40))
-    data = jena.load(self.root, lookback=6, step=3, delay=2, stride=1)   # short file: 50/25/25%
+    with self.assertRaisesRegex(ValueError, "leaves no validation and no test window.*rows "
+                                            "train 0-60, validation 60-70, test 70-80"):
+      jena.load(self.root, lookback=30, step=3, delay=4, split_rows=(60, 70))
+    data = jena.load(self.root, lookback=6, step=3, delay=2, stride=1,
+                     split="chronological")   # a short file: 50/25/25%
     self.assertLen(data.spec.train, 40 - 8)
+    self.assertEqual(data.blocks, {"train": ((0, 40),), "validation": ((40, 60),),
+                                   "test": ((60, R),)})
+    self.assertIsInstance(data.spec.train.inputs, np.ndarray)   # one block: still a plain view
+    self.assertFalse(data.spec.train.inputs.flags.writeable)
 
-  def test_missing_directory_names_flag_and_files(self):
+  def test_offline_empty_folder_names_flag_and_files(self):
     offline = mock.patch.object(urllib.request, "urlopen", side_effect=OSError("offline"))
     with offline, self.assertRaises(common.DataNotFoundError) as cm:
-      jena.load(os.path.join(self.root, "nothing"))
+      jena.load(self.root)
     self.assertIn("--data_dir", str(cm.exception))
     self.assertIn("jena_climate_2009_2016.csv", str(cm.exception))
     self.assertIn("weather_2020.csv", str(cm.exception))
+    assert_short_and_unchained(self, cm.exception)
+
+  def test_missing_data_dir_is_not_created(self):
+    missing = os.path.join(self.root, "nothing")
+    with self.assertRaisesRegex(common.DataNotFoundError, "does not exist"):
+      jena.load(missing)
+    self.assertFalse(os.path.exists(missing))
+
+  @parameterized.named_parameters(("nan", np.nan, "nan"), ("inf", np.inf, "inf"),
+                                  ("minus_inf_is_no_sentinel", -np.inf, "-inf"))
+  def test_non_finite_value_names_file_line_column_and_feature(self, value, shown):
+    values = fixture_values()
+    values[5, 3] = value
+    write_csv(self.path(), values)
+    with open(self.path()) as f:
+      lines = f.read().split("\n")
+    with open(self.path(), "w") as f:             # a blank line: line numbers count it
+      f.write("\n".join(lines[:2] + [""] + lines[2:]))
+    with self.assertRaisesRegex(ValueError, f"{jena.KERAS_FILE}, line 8, column 5 "
+                                            f"\\('Tdew \\(degC\\)'\\): {shown} is not a finite "
+                                            "number.*-9999") as cm:
+      jena.load(self.root, features=("T", "p"), **WINDOWS)      # unselected columns too
+    assert_short_and_unchained(self, cm.exception)
 
   def test_corrupt_files_raise_value_error(self):
     write_csv(self.path("weather.csv.xz"), fixture_values(), keras=False)
     os.truncate(self.path("weather.csv.xz"), 100)
-    with self.assertRaisesRegex(ValueError, "truncated or corrupt"):
+    with self.assertRaisesRegex(ValueError, "truncated or corrupt") as cm:
       jena.read_csv(self.path("weather.csv.xz"))
+    assert_short_and_unchained(self, cm.exception)
     with open(self.path("bad.csv"), "w") as f:
       f.write("date,p (mbar),T (degC)\n2020-01-01 00:10:00,1000.0,oops\n")
-    with self.assertRaisesRegex(ValueError, "malformed"):
+    with self.assertRaisesRegex(ValueError, "malformed") as cm:
       jena.read_csv(self.path("bad.csv"))
+    assert_short_and_unchained(self, cm.exception)
 
   def test_several_csvs_need_a_filename(self):
     write_csv(self.path("a.csv"), fixture_values(), keras=False)
@@ -176,7 +210,7 @@ class JenaRealDataTest(absltest.TestCase):
     self.assertLen(raw.names, 21)                 # + the date column = 22
     self.assertEqual(int(np.isnan(raw.values).sum()), 81)   # -9999 sentinels (README)
     self.assertFalse(np.isnan(jena.fill_missing(raw).values).any())
-    data = jena.load(os.path.dirname(path))
+    data = jena.load(os.path.dirname(path), split="chronological")
     self.assertEqual(data.spec.train.inputs.shape[1:], (240, 14))
     self.assertBetween(data.to_degrees(data.naive_mae("validation")), 1.5, 4.5)
 

@@ -11,6 +11,7 @@ from absl.testing import absltest, parameterized
 
 from rnnjax.data import common, mnist
 import conftest
+from test_data_common import assert_short_and_unchained
 
 N_TRAIN, N_TEST = 7, 3
 
@@ -98,15 +99,39 @@ class MnistIdxTest(parameterized.TestCase):
     np.testing.assert_array_equal(data.validation.labels,
                                   arrays["train-labels-idx1-ubyte"][-2:])
 
-  def test_missing_directory_names_flag_and_files(self):
-    missing = os.path.join(self.root, "nothing_here")
+  def test_offline_empty_folder_names_flag_and_files(self):
     offline = mock.patch.object(urllib.request, "urlopen", side_effect=OSError("offline"))
     with offline, self.assertRaises(common.DataNotFoundError) as cm:
-      mnist.load(missing)
+      mnist.load(self.root)
     message = str(cm.exception)
     self.assertIn("--data_dir", message)
+    self.assertIn("(OSError: offline)", message)
     for name in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
       self.assertIn(name, message)
+    assert_short_and_unchained(self, cm.exception)
+    self.assertEqual(os.listdir(self.root), [])           # no partial download left
+
+  def test_missing_data_dir_is_not_created(self):
+    missing = os.path.join(self.root, "nothing_here")
+    with self.assertRaisesRegex(common.DataNotFoundError, "--data_dir=.*nothing_here does not "
+                                                          "exist .*the four MNIST IDX files"):
+      mnist.load(missing)
+    self.assertFalse(os.path.exists(missing))
+
+  @parameterized.named_parameters(
+      ("negative", -1, ValueError, "validation=-1 must be >= 0"),
+      ("all_images", N_TRAIN, ValueError, f"validation={N_TRAIN} must be < {N_TRAIN}"),
+      ("bool", True, TypeError, "validation=True must be a number"),
+      ("float", 0.1, TypeError, "validation=0.1 must be a number"),
+  )
+  def test_bad_validation_is_named(self, value, error, pattern):
+    write_mnist(self.root)
+    with self.assertRaisesRegex(error, pattern):
+      mnist.load(self.root, validation=value)
+
+  def test_validation_is_checked_before_reading(self):
+    with self.assertRaisesRegex(ValueError, "validation=-5"):
+      mnist.load(os.path.join(self.root, "missing"), validation=-5)
 
   def test_bad_magic_raises_value_error(self):
     write_mnist(self.root, gz=False)
@@ -127,8 +152,10 @@ class MnistIdxTest(parameterized.TestCase):
     write_mnist(self.root)
     path = os.path.join(self.root, "train-images-idx3-ubyte.gz")
     os.truncate(path, os.path.getsize(path) // 2)
-    with self.assertRaisesRegex(ValueError, "truncated or corrupt"):
+    with self.assertRaisesRegex(ValueError, "truncated or corrupt.*delete it to download it "
+                                            "again") as cm:
       mnist.load(self.root)
+    assert_short_and_unchained(self, cm.exception)
 
   def test_label_count_mismatch_raises(self):
     write_mnist(self.root, gz=False)
@@ -164,6 +191,14 @@ class MnistRealDataTest(absltest.TestCase):
     np.testing.assert_array_equal(
         np.bincount(data.test.labels), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
     self.assertAlmostEqual(float(data.train.inputs.mean()) * 255, 33.3, delta=0.1)
+
+  def test_real_validation_is_the_last_5000_training_images(self):
+    root = conftest.shared_data("mnist")
+    full = mnist.load(root)
+    data = mnist.load(root, validation=mnist.VALIDATION_SIZE)
+    self.assertEqual((len(data.train), len(data.validation)), (55000, 5000))
+    np.testing.assert_array_equal(data.validation.labels, full.train.labels[55000:])
+    np.testing.assert_array_equal(data.train.inputs[-1], full.train.inputs[54999])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Tests for rnnjax.data.uci_har on a tiny fixture in the original "UCI HAR Dataset" layout."""
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -14,8 +15,10 @@ from absl.testing import absltest, parameterized
 
 from rnnjax.data import common, uci_har
 from conftest import shared_data
+from test_data_common import assert_short_and_unchained
 
 N = {"train": 10, "test": 6}
+
 T, D = uci_har.NUM_STEPS, len(uci_har.CHANNELS)
 TEST_OFFSET = 5.0  # test windows are shifted, so train and test statistics differ
 NAMES = ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING")
@@ -216,6 +219,68 @@ class UciHarTest(parameterized.TestCase):
       zf.writestr(f"{uci_har.FOLDER}/activity_labels.txt", "1 WALKING\n")
     with self.assertRaisesRegex(ValueError, "not the UCI HAR Dataset zip"):
       uci_har.load(zip_path)
+
+
+  # --- Bad data folders (issue 13, item 5). ---
+
+  @parameterized.named_parameters(("text_file", "text"), ("truncated_zip", "truncated"),
+                                  ("uci_archive_with_broken_inner_zip", "inner"))
+  def test_unreadable_zip_is_one_message(self, kind):
+    path = os.path.join(_tempdir(self), uci_har.ZIP_NAME)
+    if kind == "text":
+      with open(path, "w") as f:
+        f.write("these are my notes, not a zip\n")
+    else:
+      _zip_folder(self.folder, path)
+      os.truncate(path, os.path.getsize(path) // 2)
+      if kind == "inner":
+        outer = os.path.join(os.path.dirname(path), uci_har.ARCHIVE_NAME)
+        with zipfile.ZipFile(outer, "w") as zf:
+          zf.write(path, uci_har.ZIP_NAME)
+        os.remove(path)
+        path = outer
+    for data_dir in (path, os.path.dirname(path)):   # the zip itself, or a folder holding it
+      with self.assertRaisesRegex(ValueError, f"{re.escape(path)} is not a readable zip .*Bad.*"
+                                              "Pass --data_dir=<folder holding 'UCI HAR") as cm:
+        uci_har.load(data_dir)
+      assert_short_and_unchained(self, cm.exception)
+    self.assertFalse(os.path.exists(os.path.join(self.cache, "uci_har", "unzipped",
+                                                 uci_har.FOLDER)))
+
+  # --- Non-finite values (issue 13, item 3). ---
+
+  @parameterized.named_parameters(("nan", "nan"), ("inf", "inf"), ("minus_infinity", "-Infinity"),
+                                  ("float32_overflow", "1e39"))
+  def test_non_finite_signal_names_file_line_column_and_channel(self, token):
+    path = self._signal_file("train", "body_gyro_x")
+    values = [f"{v:15.7e}" for v in _signals("train")[2, :, 3]]
+    values[6] = token.rjust(15)
+    _edit_line(path, 3, "".join(values))
+    with self.assertRaisesRegex(
+        ValueError, f"body_gyro_x_train.txt, line 3, column 7 \\(channel body_gyro_x\\): "
+                    f"'{token}' is not a finite number") as cm:
+      uci_har.load(self.parent)
+    assert_short_and_unchained(self, cm.exception)
+
+  def test_non_finite_subject_id_is_refused(self):
+    _edit_line(os.path.join(self.folder, "test", "subject_test.txt"), 4, "inf")
+    with self.assertRaisesRegex(ValueError, "subject_test.txt, line 4, column 1.*'inf' is not a "
+                                            "finite number"):
+      uci_har.load(self.parent)
+
+  def test_parse_cache_cannot_bypass_the_finite_check(self):
+    uci_har.load(self.parent)                        # writes the parsed cache
+    [cache] = [os.path.join(dirpath, f) for dirpath, _, files in os.walk(self.cache)
+               for f in files if f.endswith(".npz")]
+    with np.load(cache) as saved:
+      arrays = {k: saved[k] for k in saved.files}
+    arrays["x_train"][1, 2, 3] = np.nan              # a poisoned cache under a valid key
+    np.savez(cache, **arrays)
+    with mock.patch.object(uci_har, "_parse_folder", wraps=uci_har._parse_folder) as parse:
+      data = uci_har.load(self.parent)
+    self.assertEqual(parse.call_count, 1)            # re-parsed from the (clean) text
+    self.assertTrue(np.isfinite(data.train.inputs).all())
+    np.testing.assert_allclose(data.train.inputs, _signals("train"), rtol=1e-6)
 
 
 class UciHarRealDataTest(absltest.TestCase):

@@ -4,8 +4,8 @@ Reads the original `aclImdb/` layout, `{train,test}/{pos,neg}/<id>_<rating>.txt`
 in each folder; `unsup/` and the `*.feat` files are not used), from the data folder, or else
 straight out of the archive `aclImdb_v1.tar.gz` / `aclImdb*.tar.xz` there, in one streaming pass
 (~3 s; extracting the 50,000 small files to disk took 13-40 s here and saves nothing once the
-token cache exists). With neither, it downloads the official archive into the cache folder (the
-data folder when writable, else `common.data_dir(None, "imdb")`).
+token cache exists). With neither, it downloads the official archive into the cache folder
+(`cache_dir`, else `common.cache_dir("imdb")`); an explicit `data_dir` must be an existing folder.
 `load_tfds` reads TFDS `imdb_reviews` instead (no TensorFlow).
 
 Text -> ids:
@@ -15,6 +15,9 @@ Text -> ids:
   * vocabulary: the `vocab_size - 2` most frequent tokens of ALL 25,000 training reviews (the
     held-out validation part included, like Keras' word index; never the test reviews); ties
     by word. id 0 = padding, id 1 = unknown word, so every id < vocab_size.
+  * validation: a `validation_fraction` of the 25,000 training reviews, drawn with `seed`
+    (VALIDATION_FRACTION = 0.2, seed 001's, is the default: 5,000 reviews). Unlike MNIST's
+    last-n hold-out, a random draw is needed here: the files are ordered neg then pos.
   * each review keeps its LAST `max_len` tokens (Keras `pad_sequences` truncates 'pre'), is
     right-padded with 0, and gets its length; an empty review becomes one unknown token.
 The tokenised arrays are cached as `tokens_<key>.npz` in the cache folder, keyed by the settings.
@@ -43,6 +46,8 @@ SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"  # T
 PAD, UNK = 0, 1
 CLASS_NAMES = ("neg", "pos")                      # label ids 0, 1
 CACHE_VERSION = 2                                 # bump when tokenisation or cache format change
+VALIDATION_FRACTION = 0.2                         # seed 001's hold-out: 5,000 of 25,000 reviews
+FLAG = "--data_dir"
 LAYOUT = ("aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt, or aclImdb_v1.tar.gz / "
           "aclImdb*.tar.xz holding that tree")
 
@@ -133,7 +138,10 @@ def read_archive(archive: str) -> dict[str, tuple[list[str], np.ndarray]]:
             text = f.read().decode("utf-8", errors="replace")
           found[split, name].append((_review_order(file), text))
   except (tarfile.TarError, EOFError, OSError, lzma.LZMAError, zlib.error) as e:
-    raise ValueError(f"Could not read {archive} ({e}): truncated or corrupt archive?") from e
+    raise ValueError(
+        f"Could not read {archive} ({common.one_line(e)}): truncated or corrupt archive? "
+        f"Replace it with a good copy (or delete it to download it again), or pass "
+        f"{FLAG}=<folder holding {LAYOUT}>.") from None
   if not all(found.values()):
     raise ValueError(f"{archive} does not hold the layout {LAYOUT}.")
   out = {}
@@ -158,10 +166,32 @@ def find_source(root: str, cache: str) -> str:
     return archives[0]
   try:
     return common.download(URL, os.path.join(cache, "aclImdb_v1.tar.gz"), SHA256,
-                           what="The IMDB archive", flag="--data_dir")
+                           what="The IMDB archive", flag=FLAG)
   except common.DataNotFoundError as e:
     raise common.DataNotFoundError(
-        f"{e}\nExpected in {root}: {LAYOUT}. Pass --data_dir=<folder holding them>.") from e
+        f"{e}\nExpected in {root}: {LAYOUT}. Pass {FLAG}=<folder holding them>.") from None
+
+
+def check_validation(validation_fraction: float) -> None:
+  """`validation_fraction` must be a number in [0, 1) (checked before any file is read)."""
+  if isinstance(validation_fraction, (bool, np.bool_)) or not isinstance(
+      validation_fraction, (int, float, np.integer, np.floating)):
+    raise TypeError(f"validation_fraction={validation_fraction!r} must be a number in [0, 1).")
+  if not 0 <= validation_fraction < 1:
+    raise ValueError(f"validation_fraction={validation_fraction} must be in [0, 1) "
+                     "(0: no validation split).")
+
+
+def validation_count(validation_fraction: float, n: int) -> int:
+  """How many of `n` training reviews `validation_fraction` holds out; raises ValueError when a
+  fraction > 0 would hold out none."""
+  check_validation(validation_fraction)
+  n_val = int(round(validation_fraction * n))
+  if validation_fraction > 0 and not 0 < n_val < n:
+    raise ValueError(f"validation_fraction={validation_fraction} of {n} training reviews "
+                     f"holds out {n_val}: use 0 for no validation split, or a fraction that "
+                     "leaves reviews on both sides.")
+  return n_val
 
 
 def _encoded_split(token_lists, labels, vocab, max_len) -> common.Split:
@@ -179,10 +209,8 @@ def build_spec(train: tuple[list[str], np.ndarray], test: tuple[list[str], np.nd
   vocab = build_vocab(train_tokens, vocab_size)
   full_train = _encoded_split(train_tokens, train[1], vocab, max_len)
   test_split = _encoded_split([tokenize(t) for t in test[0]], test[1], vocab, max_len)
-  if not 0 <= validation_fraction < 1:
-    raise ValueError(f"validation_fraction={validation_fraction} must be in [0, 1).")
   order = np.random.default_rng(seed).permutation(len(full_train))
-  n_val = int(round(validation_fraction * len(full_train)))
+  n_val = validation_count(validation_fraction, len(full_train))
   return common.DataSpec(
       train=full_train.take(order[n_val:]), test=test_split,
       validation=full_train.take(order[:n_val]) if n_val else None,
@@ -237,7 +265,7 @@ def _restore(path: str, vocab_size: int) -> common.DataSpec:
 
 
 def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int = 500,
-         validation_fraction: float = 0.2, seed: int = 0,
+         validation_fraction: float = VALIDATION_FRACTION, seed: int = 0,
          cache_dir: str | None = None) -> common.DataSpec:
   """IMDB from the original files in `common.data_dir(data_dir, "imdb")`.
 
@@ -245,7 +273,8 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
     data_dir: folder holding `aclImdb/` or its archive (the `--data_dir` flag).
     vocab_size: V; ids are in [0, V) with 0 = padding and 1 = unknown word.
     max_len: T; longer reviews keep their last T tokens.
-    validation_fraction: share of the 25,000 training reviews held out (seed 001: 0.2).
+    validation_fraction: share of the 25,000 training reviews held out (seed 001's 0.2,
+      VALIDATION_FRACTION); 0: no validation split.
     seed: draws the held-out reviews.
     cache_dir: where downloads and token arrays go (default: see the module docstring).
 
@@ -253,7 +282,8 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
     DataSpec: inputs int32 [N, T] right-padded, lengths int32 [N] >= 1, labels int32 [N] 0/1
     (neg/pos), num_classes=1 (one sigmoid logit), feature_dim=V.
   """
-  root = common.data_dir(data_dir, NAME)
+  check_validation(validation_fraction)
+  root = common.data_dir(data_dir, NAME, holding=LAYOUT, flag=FLAG)
   cache = _cache_dir(cache_dir)
   source = find_source(root, cache)
   settings = dict(vocab_size=vocab_size, max_len=max_len,
@@ -268,11 +298,13 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
 
 
 def load_tfds(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int = 500,
-              validation_fraction: float = 0.2, seed: int = 0,
+              validation_fraction: float = VALIDATION_FRACTION, seed: int = 0,
               download: bool = True) -> common.DataSpec:
   """Like `load`, but reads TFDS `imdb_reviews` (plain_text) through `tfds.data_source`.
 
   `data_dir` is a TFDS data dir (None: TFDS's default). Nothing is cached."""
+  check_validation(validation_fraction)
+
   def texts_and_labels(split):
     examples = common.tfds_examples("imdb_reviews", split, data_dir, download=download)
     texts = [e["text"].decode("utf-8") if isinstance(e["text"], bytes) else str(e["text"])

@@ -13,32 +13,45 @@ interpolation in time (over the timestamps when they never go backwards, else ov
 index); NaNs before the first / after the last valid value take that value. A feature that is
 absent, or has no valid value at all, is an error.
 
-Splits and windows (the generator of seed 001, Chollet's book):
-  * rows [0, a) train, [a, b) validation, [b, R) test; (a, b) = (200000, 300000) for the
-    Keras file, else (R // 2, 3R // 4), i.e. 50% / 25% / 25%; or pass `split_rows`.
-  * every feature is normalised with the mean/std of the TRAINING rows only.
+Non-finite values ('nan', 'inf') are refused with the file, line, column and feature: the
+station marks a missing value with -9999, never with nan.
+
+Splits (`split=`), windows and normalisation (the generator of seed 001, Chollet's book):
+  * "seasonal" (the default): from row 0, cycles of SEASONAL_BLOCK_ROWS = 6 weeks of training
+    rows, 3 weeks of validation rows and 3 weeks of test rows (6,048 / 3,024 / 3,024 10-minute
+    rows), repeated to the end of the file (the last cycle is cut short). A 12-week cycle is
+    shorter than a season, so every part has labels in every season (not in every month:
+    on the 2020 file, with 10-day windows, 20,584 / 5,760 / 5,760 windows at stride 1).
+    Pass `block_rows=` for other block lengths.
+  * "chronological" (seed 001's): rows [0, a) train, [a, b) validation, [b, R) test;
+    (a, b) = (200000, 300000) for the Keras file, else (R // 2, 3R // 4), i.e. 50% / 25% / 25%;
+    or pass `split_rows` (which implies this split). Trains on the first months only.
   * a window ending at row i (exclusive) holds rows i - lookback, i - lookback + step, ...,
     i - step ([lookback / step] steps) and its label is the normalised T at row i + delay.
-    Windows and labels stay inside their split; consecutive windows start `stride` rows apart
-    (Keras uses 1; the default 6 keeps one window per hour).
-  * inputs are read-only numpy stride-trick views of one [R, F] float32 array, so a split costs
-    no memory until batches index it (`inputs[index]` copies just those windows).
+    Windows lie inside one block (`rnnjax.data.windows`): no window uses rows of two parts,
+    and between the labels of neighbouring parts lie more than lookback + delay rows (the
+    first lookback + delay rows of every block only feed inputs). So a block must be longer
+    than lookback + delay rows to give any window; consecutive windows start `stride` rows
+    apart (Keras uses 1; the default 6 keeps one window per hour).
+  * every feature is normalised with the mean/std of the TRAINING rows only (all blocks).
+  * inputs cost no memory until batches index them (`inputs[index]` copies just those
+    windows): a numpy stride-trick view for one block, a `windows.WindowArray` for several.
 """
 from __future__ import annotations
 
 import dataclasses
-import functools
 import glob
 import gzip
 import lzma
 import os
 import re
 import zipfile
+import zlib
 
 import numpy as np
 from absl import logging
 
-from rnnjax.data import common
+from rnnjax.data import common, windows
 
 NAME = "jena_climate"
 KERAS_FILE = "jena_climate_2009_2016.csv"
@@ -52,6 +65,9 @@ SENTINEL_MAX = -9998.5                            # -9999 / -9999.0 mark a missi
 COMPRESSED = ("", ".zip", ".gz", ".xz")
 LAYOUT = (f"{KERAS_FILE}[.zip|.gz|.xz] (the Keras file), or one station CSV such as "
           "weather_2020.csv[.gz|.xz] (then several: pass filename=)")
+FLAG = "--data_dir"
+ROWS_PER_DAY = 144                                # 10-minute records
+SEASONAL_BLOCK_ROWS = (42 * ROWS_PER_DAY, 21 * ROWS_PER_DAY, 21 * ROWS_PER_DAY)  # train/val/test
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,12 +88,14 @@ class JenaData:
     feature_names: the F selected columns, as named in the file.
     mean, std: [F] training-row statistics used to normalise.
     target_index: position of the target among the features.
+    blocks: "train" / "validation" / "test" -> the row ranges [start, end) of that part.
   """
   spec: common.DataSpec
   feature_names: tuple[str, ...]
   mean: np.ndarray
   std: np.ndarray
   target_index: int
+  blocks: windows.Blocks = dataclasses.field(default_factory=dict)
 
   @property
   def target_mean(self) -> float:
@@ -122,15 +140,21 @@ def _parse_times(dates: list[str], path: str) -> np.ndarray:
   try:
     return np.array(dates, "datetime64[s]")
   except ValueError as e:
-    raise ValueError(f"{path}: unreadable dates in the first column ({e}).") from e
+    raise ValueError(f"{path}: unreadable dates in the first column ({common.one_line(e)})."
+                     ) from None
 
 
 def read_csv(path: str, *, fill: bool = True) -> Table:
-  """Parses a Jena CSV (either variant); with `fill`, sentinels are interpolated away."""
+  """Parses a Jena CSV (either variant); with `fill`, sentinels are interpolated away.
+  Raises ValueError naming the file (and line, column and feature for a non-finite value)."""
   try:
-    lines = [line for line in _open_text(path).splitlines() if line.strip()]
-  except (EOFError, OSError, lzma.LZMAError, zipfile.BadZipFile) as e:
-    raise ValueError(f"{path} could not be read ({e}): truncated or corrupt?") from e
+    numbered = [(i + 1, line) for i, line in enumerate(_open_text(path).splitlines())
+                if line.strip()]                  # (line number in the file, text)
+  except (EOFError, OSError, lzma.LZMAError, zipfile.BadZipFile, zlib.error) as e:
+    raise ValueError(f"{path} could not be read ({common.one_line(e)}): truncated or corrupt? "
+                     f"Replace it with a good copy, or pass {FLAG}=<folder holding one>."
+                     ) from None
+  lines = [line for _, line in numbered]
   header = [h.strip().strip('"') for h in lines[0].split(",")] if lines else []
   if len(header) < 2 or len(lines) < 2:
     raise ValueError(f"{path} is not a Jena CSV: expected a header 'Date Time|date,<columns>' "
@@ -139,7 +163,14 @@ def read_csv(path: str, *, fill: bool = True) -> Table:
     values = np.loadtxt(lines[1:], delimiter=",", quotechar='"', dtype=np.float64,
                         usecols=range(1, len(header)), ndmin=2)       # [R, K]
   except ValueError as e:
-    raise ValueError(f"{path}: malformed data rows ({e}).") from e
+    raise ValueError(f"{path}: malformed data rows ({common.one_line(e)}).") from None
+  bad = ~np.isfinite(values)                                          # [R, K]
+  if bad.any():
+    r, c = (int(k) for k in np.argwhere(bad)[0])
+    raise ValueError(f"{path}, line {numbered[r + 1][0]}, column {c + 2} ({header[c + 1]!r}): "
+                     f"{values[r, c]} is not a finite number ({int(bad.sum())} such values). "
+                     "The station marks a missing value with -9999 (then interpolated); "
+                     "write that or the right value.")
   values[values <= SENTINEL_MAX] = np.nan
   times = _parse_times([line.split(",", 1)[0].strip('"') for line in lines[1:]], path)
   table = Table(tuple(header[1:]), times, values)
@@ -171,28 +202,13 @@ def select(names: tuple[str, ...], wanted: tuple[str, ...]) -> list[int]:
   return [keys.index(feature_key(w)) for w in wanted]
 
 
-def windows(data: np.ndarray, start: int, end: int, *, lookback: int, step: int, delay: int,
-            stride: int, target_index: int) -> common.Split:
-  """Windows of rows [start, end) of data [R, F] (see the module docstring) as views."""
-  first = lookback + delay                        # offset of the first label inside the split
-  n = (end - start - 1 - first) // stride + 1
-  if n <= 0:
-    raise ValueError(f"Split rows [{start}, {end}) are too few for lookback={lookback} + "
-                     f"delay={delay}.")
-  segment = data[start:end]                       # [R_s, F]
-  view = np.lib.stride_tricks.sliding_window_view(segment, lookback, axis=0)  # [W, F, lookback]
-  inputs = view[:n * stride:stride, :, ::step].transpose(0, 2, 1)            # [N, T, F]
-  labels = segment[first:first + n * stride:stride, target_index].copy()      # [N]
-  return common.Split(inputs, labels, common.full_lengths(n, inputs.shape[1]))
-
-
 def find_file(root: str, filename: str | None) -> str:
   """The CSV to read in `root` (see LAYOUT), downloading the Keras file if there is none."""
   if filename:
     path = os.path.join(root, filename)
-    if not os.path.exists(path):
-      raise common.DataNotFoundError(f"{path} does not exist; pass --data_dir=<folder holding "
-                                     f"{filename}>.")
+    if not os.path.isfile(path):
+      raise common.DataNotFoundError(f"{path} is not a file; pass {FLAG}=<folder holding "
+                                     f"{filename}>, or the right filename.")
     return path
   for suffix in COMPRESSED:
     if os.path.exists(path := os.path.join(root, KERAS_FILE + suffix)):
@@ -204,15 +220,30 @@ def find_file(root: str, filename: str | None) -> str:
     return found[0]
   try:
     return common.download(URL, os.path.join(root, KERAS_FILE + ".zip"), None,
-                           what="The Jena climate CSV", flag="--data_dir")
+                           what="The Jena climate CSV", flag=FLAG)
   except common.DataNotFoundError as e:
-    raise common.DataNotFoundError(f"{e}\nExpected in {root}: {LAYOUT}.") from e
+    raise common.DataNotFoundError(f"{e}\nExpected in {root}: {LAYOUT}.") from None
+
+
+def split_blocks(split: str, rows: int, path: str, split_rows: tuple[int, int] | None,
+                 block_rows: tuple[int, int, int] | None) -> windows.Blocks:
+  """The row ranges of each part for `split` (see the module docstring) of a file of `rows`."""
+  if split == "seasonal":
+    return windows.seasonal_blocks(rows, block_rows or SEASONAL_BLOCK_ROWS)
+  if split_rows is None:
+    keras = os.path.basename(path).startswith(KERAS_FILE) and rows > KERAS_SPLIT_ROWS[1]
+    split_rows = KERAS_SPLIT_ROWS if keras else (rows // 2, 3 * rows // 4)
+  if not 0 < split_rows[0] < split_rows[1] < rows:
+    raise ValueError(f"split_rows={split_rows} must satisfy 0 < train_end < val_end < "
+                     f"{rows} (the rows in {path}).")
+  return windows.chronological_blocks(rows, split_rows)
 
 
 def load(data_dir: str | None = None, *, filename: str | None = None,
          features: tuple[str, ...] = KERAS_FEATURES, target: str = "T (degC)",
          lookback: int = 1440, step: int = 6, delay: int = 144, stride: int = 6,
-         split_rows: tuple[int, int] | None = None) -> JenaData:
+         split: str | None = None, split_rows: tuple[int, int] | None = None,
+         block_rows: tuple[int, int, int] | None = None) -> JenaData:
   """Jena climate windows from the CSV in `common.data_dir(data_dir, "jena_climate")`.
 
   Args:
@@ -220,12 +251,18 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
     features: F column names (or names without unit); target must be one of them.
     lookback, step, delay: rows of history, sampling period and forecast horizon (10-min rows).
     stride: rows between the starts of consecutive windows.
-    split_rows: (train_end, val_end) row boundaries; default in the module docstring.
+    split: "seasonal" (the default) or "chronological" (the default when split_rows is given);
+      see the module docstring.
+    split_rows: "chronological" only: (train_end, val_end) row boundaries.
+    block_rows: "seasonal" only: (train, validation, test) rows per cycle, each more than
+      lookback + delay; default SEASONAL_BLOCK_ROWS.
 
   Returns:
     JenaData: spec with train/validation/test windows [N, lookback/step, F] float32.
   """
-  path = find_file(common.data_dir(data_dir, NAME), filename)
+  split = windows.check_split(split, split_rows, block_rows, lookback=lookback, step=step,
+                              delay=delay, stride=stride)
+  path = find_file(common.data_dir(data_dir, NAME, holding=LAYOUT, flag=FLAG), filename)
   table = read_csv(path, fill=False)
   columns = select(table.names, tuple(features))
   if feature_key(target) not in [feature_key(f) for f in features]:
@@ -234,17 +271,24 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
   table = fill_missing(Table(tuple(table.names[c] for c in columns), table.times,
                              table.values[:, columns]))          # only the selected columns
   rows = len(table.values)
-  if split_rows is None:
-    keras = os.path.basename(path).startswith(KERAS_FILE) and rows > KERAS_SPLIT_ROWS[1]
-    split_rows = KERAS_SPLIT_ROWS if keras else (rows // 2, 3 * rows // 4)
-  a, b = split_rows
-  if not 0 < a < b < rows:
-    raise ValueError(f"split_rows={split_rows} must satisfy 0 < train_end < val_end < {rows}.")
-  mean, std = table.values[:a].mean(axis=0), table.values[:a].std(axis=0)   # [F] each
+  blocks = split_blocks(split, rows, path, split_rows, block_rows)
+  train_rows = np.concatenate([table.values[a:b] for a, b in blocks["train"]])  # [R_train, F]
+  mean, std = train_rows.mean(axis=0), train_rows.std(axis=0)                 # [F] each
   std = np.where(std > 0, std, 1.0)               # a constant training column stays 0
   data = ((table.values - mean) / std).astype(np.float32)                   # [R, F]
-  make = functools.partial(windows, data, lookback=lookback, step=step, delay=delay,
-                           stride=stride, target_index=target_index)
-  spec = common.DataSpec(train=make(0, a), validation=make(a, b), test=make(b, rows),
-                         num_classes=0, feature_dim=len(columns))
-  return JenaData(spec, table.names, mean, std, target_index)
+  parts = {part: windows.window_split(data, ranges, lookback=lookback, step=step, delay=delay,
+                                      stride=stride, target_index=target_index)
+           for part, ranges in blocks.items()}
+  empty = [part for part, s in parts.items() if not len(s)]
+  if empty:
+    fix = (f"block_rows={block_rows or SEASONAL_BLOCK_ROWS}; pass smaller block_rows= or "
+           "split='chronological'" if split == "seasonal" else
+           "rows " + ", ".join(f"{p} {b[0][0]}-{b[0][1]}" for p, b in blocks.items())
+           + "; pass other split_rows=")
+    raise ValueError(
+        f"split={split!r} leaves no {' and no '.join(empty)} window in the {rows} rows of "
+        f"{path}: each part needs a block longer than lookback + delay = {lookback + delay} "
+        f"rows ({fix}, a shorter lookback/delay, or a longer file).")
+  spec = common.DataSpec(train=parts["train"], validation=parts["validation"],
+                         test=parts["test"], num_classes=0, feature_dim=len(columns))
+  return JenaData(spec, table.names, mean, std, target_index, blocks)

@@ -5,6 +5,10 @@ Reads the four original IDX files (LeCun et al.), gzipped or not, from one folde
   t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
 Missing files are downloaded (sha256 from TFDS's checksum list) when the machine is online.
 `load_tfds` reads the TFDS `mnist` data set through `tfds.data_source` instead (no TensorFlow).
+
+Validation split: `load(validation=n)` holds out the LAST n of the 60,000 training images, in
+file order (as Keras' validation_split does; no random draw). VALIDATION_SIZE = 5,000 is the
+suggested hold-out; the default, 0, keeps all 60,000 for training.
 """
 from __future__ import annotations
 
@@ -29,6 +33,10 @@ SHA256 = {  # of the .gz files (TFDS url_checksums/mnist.txt); md5s are in the M
     "t10k-labels-idx1-ubyte": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 ROWS = COLS = 28
+VALIDATION_SIZE = 5000                            # suggested hold-out: the last 5,000 train images
+FLAG = "--data_dir"
+HOLDING = ("the four MNIST IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte"
+           "[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])")
 CLASS_NAMES = tuple(str(d) for d in range(10))
 
 
@@ -60,7 +68,10 @@ def read_idx(path: str) -> np.ndarray:
       with open(path, "rb") as f:
         data = f.read()
   except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-    raise ValueError(f"{path} is not a readable gzip file ({e}): truncated or corrupt.") from e
+    raise ValueError(
+        f"{path} is not a readable gzip file ({common.one_line(e)}): truncated or corrupt. "
+        f"Replace it with a good copy (or delete it to download it again), or pass "
+        f"{FLAG}=<folder holding good copies>.") from None
   return parse_idx(data, path)
 
 
@@ -73,11 +84,11 @@ def _find(root: str, name: str) -> str:
   expected = ", ".join(f"{n}.gz" for pair in FILES.values() for n in pair)
   try:
     return common.download(BASE_URL + name + ".gz", os.path.join(root, name + ".gz"),
-                           SHA256[name], what=f"MNIST file {name}.gz", flag="--data_dir")
+                           SHA256[name], what=f"MNIST file {name}.gz", flag=FLAG)
   except common.DataNotFoundError as e:
     raise common.DataNotFoundError(
         f"{e}\nExpected the four MNIST IDX files ({expected}; gzipped or not) directly in "
-        f"{root}; pass --data_dir=<folder holding them>.") from e
+        f"{root}; pass {FLAG}=<folder holding them>.") from None
 
 
 def read_split(root: str, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -112,12 +123,22 @@ def to_sequences(images: np.ndarray, *, pixels: bool = False,
   return x[:, :, None]                                        # [N, 784, 1]
 
 
+def check_validation(validation: int) -> None:
+  """`validation` must be an int >= 0 (checked before any file is read)."""
+  if isinstance(validation, (bool, np.bool_)) or not isinstance(validation, (int, np.integer)):
+    raise TypeError(f"validation={validation!r} must be a number of training images (int).")
+  if validation < 0:
+    raise ValueError(f"validation={validation} must be >= 0 (0: no validation split).")
+
+
 def build_spec(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *,
                pixels: bool, permute_seed: int | None, validation: int) -> common.DataSpec:
   """DataSpec from (images [N, 28, 28] uint8, labels [N]) pairs; the LAST `validation` training
   images become the validation split (as Keras' validation_split does)."""
-  if not 0 <= validation < len(train[0]):
-    raise ValueError(f"validation={validation} must be in [0, {len(train[0])}).")
+  check_validation(validation)
+  if validation >= len(train[0]):
+    raise ValueError(f"validation={validation} must be < {len(train[0])}, the number of "
+                     "training images (some must be left to train on).")
 
   def split(images, labels):
     x = to_sequences(images, pixels=pixels, permute_seed=permute_seed)  # [N, T, D]
@@ -140,12 +161,14 @@ def load(data_dir: str | None = None, *, pixels: bool = False, permute_seed: int
     data_dir: folder holding the four IDX files (the `--data_dir` flag).
     pixels: read one pixel per step ([N, 784, 1]) instead of one row per step ([N, 28, 28]).
     permute_seed: fixed permutation of the 784 pixel steps (permuted pixel MNIST; needs pixels).
-    validation: how many of the last training images to hold out as the validation split.
+    validation: how many of the LAST training images to hold out as the validation split
+      (0: none; VALIDATION_SIZE is the suggested number).
 
   Returns:
     DataSpec: inputs float32 in [0, 1], labels int32 [N], lengths all T, 10 classes.
   """
-  root = common.data_dir(data_dir, NAME)
+  check_validation(validation)
+  root = common.data_dir(data_dir, NAME, holding=HOLDING, flag=FLAG)
   return build_spec(read_split(root, "train"), read_split(root, "test"), pixels=pixels,
                     permute_seed=permute_seed, validation=validation)
 
@@ -158,6 +181,8 @@ def load_tfds(data_dir: str | None = None, *, pixels: bool = False,
   `data_dir` is a TFDS data dir (None: TFDS's default); the data must be prepared in
   array_record format (`tfds.data_source` does so itself when `download` and online).
   """
+  check_validation(validation)
+
   def arrays(split):
     examples = common.tfds_examples(NAME, split, data_dir, download=download)
     images = np.stack([np.asarray(e["image"], np.uint8).reshape(ROWS, COLS) for e in examples])

@@ -9,9 +9,20 @@ Reads the ORIGINAL "UCI HAR Dataset" layout:
 "UCI HAR Dataset.zip" or the UCI archive that wraps it. A zip is extracted once into
 `<cache>/unzipped/` (cache = $RNNJAX_DATA_DIR/uci_har or ~/.cache/rnnjax/uci_har). The parsed
 arrays are kept in `<cache>/parsed/*.npz`, keyed by each text file's size and mtime, so a second
-load skips the text parse and any edited file triggers a re-parse.
+load skips the text parse and any edited file triggers a re-parse. A non-finite value ('nan',
+'inf') is refused with its file, line, column and channel; cached arrays are checked again on
+every load, so the cache never lets one through.
 
-Subject ids are not part of `DataSpec`; `load_subjects()` returns them, row-aligned with `load()`.
+Validation split: `load(validation_subjects=k)` holds out k WHOLE training subjects (a subject's
+windows never sit on both sides; Anguita et al.'s own train/test split is by subject too); with
+the n distinct training ids sorted, the held-out ones are those at positions
+floor((i + 1/2) n / k), i = 0..k-1 (evenly spread, no random draw). VALIDATION_SUBJECTS = 5 of
+the 21 training subjects is the suggested setting: ids 5, 11, 17, 23 and 28 of the original data.
+A list of ids picks them by hand. Standardisation statistics then come from the remaining
+training rows only.
+
+Subject ids are not part of `DataSpec`; `load_subjects()` returns them, row-aligned with the
+train and test splits of `load()` without a validation split.
 """
 from __future__ import annotations
 
@@ -22,11 +33,13 @@ import shutil
 import tempfile
 import time
 import zipfile
+import zlib
+from collections.abc import Sequence
 
 import numpy as np
 from absl import logging
 
-from rnnjax.data import common
+from rnnjax.data import common, text_tables
 
 CHANNELS = ("body_acc_x", "body_acc_y", "body_acc_z",
             "body_gyro_x", "body_gyro_y", "body_gyro_z",
@@ -40,7 +53,9 @@ URL = ("https://archive.ics.uci.edu/static/public/240/"
        "human+activity+recognition+using+smartphones.zip")
 ARCHIVE_NAME = "human+activity+recognition+using+smartphones.zip"  # wraps ZIP_NAME
 FLAG = "--data_dir"
-_CACHE_VERSION = 1
+HOLDING = f"'{FOLDER}' (or that folder itself, or '{ZIP_NAME}')"
+VALIDATION_SUBJECTS = 5  # suggested hold-out: 5 of the 21 training subjects (see the docstring)
+_CACHE_VERSION = 2       # 2: non-finite values are refused
 
 
 def required_files() -> list[str]:
@@ -52,26 +67,68 @@ def required_files() -> list[str]:
   return files
 
 
-def load(data_dir: str | None = None, *, standardize: bool = False) -> common.DataSpec:
+def load(data_dir: str | None = None, *, standardize: bool = False,
+         validation_subjects: int | Sequence[int] = 0) -> common.DataSpec:
   """UCI HAR as train/test splits: inputs [N, 128, 9] float32, labels [N] int32 in 0..5.
 
   Args:
     data_dir: the `--data_dir` flag's value (see the module docstring); None uses the cache,
       downloading the archive from UCI when it is not there.
     standardize: per channel, subtract the mean and divide by the std over N and T of the TRAIN
-      inputs; the same statistics are applied to the test split.
+      inputs (validation subjects excluded); the same statistics are applied to every split.
+    validation_subjects: how many whole training subjects to hold out as `DataSpec.validation`
+      (0: none; VALIDATION_SUBJECTS is the suggested number), or a list of their ids.
   """
+  _check_validation_arg(validation_subjects)
   arrays = _load_arrays(data_dir)
-  x_train, x_test = arrays["x_train"], arrays["x_test"]  # [N, T, D]
+  held = validation_ids(arrays["subject_train"], validation_subjects)
+  in_validation = np.isin(arrays["subject_train"], held)                  # [N_train]
+  parts = {"train": (arrays["x_train"][~in_validation], arrays["y_train"][~in_validation]),
+           "validation": (arrays["x_train"][in_validation], arrays["y_train"][in_validation]),
+           "test": (arrays["x_test"], arrays["y_test"])}                    # [N, T, D], [N]
   if standardize:
-    mean, std = channel_stats(x_train)  # [D], [D]
-    x_train = ((x_train - mean) / std).astype(np.float32)
-    x_test = ((x_test - mean) / std).astype(np.float32)
-  splits = [common.Split(x, arrays[f"y_{s}"], common.full_lengths(len(x), NUM_STEPS))
-            for s, x in zip(SPLITS, (x_train, x_test))]
-  return common.DataSpec(train=splits[0], test=splits[1], num_classes=NUM_CLASSES,
-                         feature_dim=len(CHANNELS),
+    mean, std = channel_stats(parts["train"][0])                          # [D], [D]
+    parts = {k: (((x - mean) / std).astype(np.float32), y) for k, (x, y) in parts.items()}
+  splits = {k: common.Split(x, y, common.full_lengths(len(x), NUM_STEPS))
+            for k, (x, y) in parts.items()}
+  return common.DataSpec(train=splits["train"], test=splits["test"],
+                         validation=splits["validation"] if len(held) else None,
+                         num_classes=NUM_CLASSES, feature_dim=len(CHANNELS),
                          class_names=tuple(str(n) for n in arrays["class_names"]))
+
+
+def _check_validation_arg(value) -> None:
+  """Type and sign of `validation_subjects`, checked before any file is read."""
+  if isinstance(value, (bool, np.bool_, str)) or not isinstance(
+      value, (int, np.integer, Sequence, np.ndarray)):
+    raise TypeError(f"validation_subjects={value!r} must be a number of subjects (int) or a "
+                    "list of training subject ids.")
+  if isinstance(value, (int, np.integer)) and value < 0:
+    raise ValueError(f"validation_subjects={value} must be >= 0 (0: no validation split).")
+
+
+def validation_ids(subjects: np.ndarray, validation_subjects: int | Sequence[int]) -> np.ndarray:
+  """The held-out subject ids (int32 [k], sorted) for `load(validation_subjects=...)`.
+
+  subjects: [N] training subject ids. An int k picks k of the n distinct ids, those at sorted
+  positions floor((i + 1/2) n / k); a list must name distinct training ids and leave one."""
+  _check_validation_arg(validation_subjects)
+  ids = np.unique(subjects)                                               # [n] sorted
+  if isinstance(validation_subjects, (int, np.integer)):
+    k = int(validation_subjects)
+    if k >= len(ids):
+      raise ValueError(f"validation_subjects={k} must be < {len(ids)}, the number of training "
+                       "subjects (some must be left to train on).")
+    return ids[(2 * np.arange(k) + 1) * len(ids) // (2 * max(k, 1))].astype(np.int32)
+  wanted = list(validation_subjects)
+  if any(isinstance(w, (bool, np.bool_)) or not isinstance(w, (int, np.integer)) for w in wanted):
+    raise TypeError(f"validation_subjects={wanted} must hold integer subject ids.")
+  unknown = sorted(set(int(w) for w in wanted) - set(ids.tolist()))
+  if unknown or len(set(wanted)) != len(wanted) or len(set(wanted)) == len(ids):
+    raise ValueError(f"validation_subjects={wanted} must be distinct training subject ids that "
+                     f"leave at least one to train on; not training subjects: {unknown}; "
+                     f"training subjects: {ids.tolist()}.")
+  return np.array(sorted(set(int(w) for w in wanted)), np.int32)
 
 
 def load_subjects(data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +152,7 @@ def _cache_root() -> str:
 
 def _find_folder(data_dir: str | None) -> str:
   """The "UCI HAR Dataset" folder to read, extracting or downloading a zip when needed."""
-  root = common.data_dir(data_dir, "uci_har")
+  root = common.data_dir(data_dir, "uci_har", holding=HOLDING, allow_file=True, flag=FLAG)
   if os.path.isfile(root):
     return _extract(root)
   if os.path.isdir(os.path.join(root, FOLDER)):
@@ -118,10 +175,10 @@ def _download(root: str) -> str:
   except common.DataNotFoundError as e:
     raise common.DataNotFoundError(
         f"UCI HAR was not found in {root} and could not be downloaded from {URL} "
-        f"({e.__cause__}). Download that archive (or the original '{ZIP_NAME}') by hand and put "
+        f"({e.reason}). Download that archive (or the original '{ZIP_NAME}') by hand and put "
         f"it in {root}, or unpack it so that {os.path.join(root, FOLDER, 'train')} exists; or "
         f"pass {FLAG}=<folder holding '{FOLDER}'> or set ${common.CACHE_ENV}=<root> "
-        f"(the loader then looks in <root>/uci_har).") from e
+        f"(the loader then looks in <root>/uci_har).") from None
   return archive
 
 
@@ -131,7 +188,8 @@ def _zip_identity(path: str) -> str:
 
 
 def _extract(zip_path: str) -> str:
-  """Extracts the data set from `zip_path` into the cache once; returns the folder."""
+  """Extracts the data set from `zip_path` into the cache once; returns the folder. A file
+  that is no readable zip raises ValueError naming it and --data_dir (no chained traceback)."""
   dest = os.path.join(_cache_root(), "unzipped")
   folder, marker = os.path.join(dest, FOLDER), os.path.join(dest, "source.json")
   identity = _zip_identity(zip_path)
@@ -139,14 +197,20 @@ def _extract(zip_path: str) -> str:
     with open(marker) as f:
       if f.read() == identity:
         return folder
-  os.makedirs(dest, exist_ok=True)
-  with zipfile.ZipFile(zip_path) as zf:
-    names = set(zf.namelist())
-    if f"{FOLDER}/activity_labels.txt" not in names and ZIP_NAME in names:
-      with tempfile.TemporaryDirectory(dir=dest) as tmp:  # the UCI archive wraps the original
-        with zipfile.ZipFile(zf.extract(ZIP_NAME, tmp)) as inner:
-          return _extract_members(inner, zip_path, dest, identity)
-    return _extract_members(zf, zip_path, dest, identity)
+  try:
+    with zipfile.ZipFile(zip_path) as zf:
+      names = set(zf.namelist())
+      if f"{FOLDER}/activity_labels.txt" not in names and ZIP_NAME in names:
+        os.makedirs(dest, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest) as tmp:  # the UCI archive wraps the original
+          with zipfile.ZipFile(zf.extract(ZIP_NAME, tmp)) as inner:
+            return _extract_members(inner, zip_path, dest, identity)
+      return _extract_members(zf, zip_path, dest, identity)
+  except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+    raise ValueError(
+        f"{zip_path} is not a readable zip ({common.one_line(e)}): truncated, corrupt or not a "
+        f"zip. Pass {FLAG}=<folder holding {HOLDING}>; a broken download in the cache can be "
+        "deleted to fetch it again.") from None
 
 
 def _extract_members(zf: zipfile.ZipFile, zip_path: str, dest: str, identity: str) -> str:
@@ -156,6 +220,7 @@ def _extract_members(zf: zipfile.ZipFile, zip_path: str, dest: str, identity: st
     raise ValueError(f"{zip_path} is not the UCI HAR Dataset zip: it lacks {missing[:3]}"
                      f"{' ...' if len(missing) > 3 else ''} ({len(missing)} missing).")
   logging.info("Extracting UCI HAR from %s into %s", zip_path, dest)
+  os.makedirs(dest, exist_ok=True)
   folder, marker = os.path.join(dest, FOLDER), os.path.join(dest, "source.json")
   for stale in (marker, folder):
     if os.path.isdir(stale):
@@ -191,7 +256,10 @@ def _load_arrays(data_dir: str | None) -> dict[str, np.ndarray]:
   if os.path.isfile(cache):
     with np.load(cache, allow_pickle=False) as saved:
       if str(saved["key"]) == key:
-        return {k: saved[k] for k in saved.files if k != "key"}
+        arrays = {k: saved[k] for k in saved.files if k != "key"}
+        if all(np.isfinite(arrays[f"x_{s}"]).all() for s in SPLITS):
+          return arrays
+        logging.warning("The UCI HAR cache %s holds non-finite values; re-parsing.", cache)
   start = time.perf_counter()
   arrays = _parse_folder(folder)
   logging.info("Parsed UCI HAR text in %s in %.1f s", folder, time.perf_counter() - start)
@@ -217,11 +285,12 @@ def _parse_folder(folder: str) -> dict[str, np.ndarray]:
   for split in SPLITS:
     paths = [os.path.join(folder, split, "Inertial Signals", f"{c}_{split}.txt")
              for c in CHANNELS]
-    channels = [_read_table(p, NUM_STEPS) for p in paths]  # D x [N, T]
+    channels = [text_tables.read_table(p, NUM_STEPS, f"channel {c}")
+                for p, c in zip(paths, CHANNELS)]                            # D x [N, T]
     y_path = os.path.join(folder, split, f"y_{split}.txt")
     s_path = os.path.join(folder, split, f"subject_{split}.txt")
-    labels = _read_ints(y_path, 1, NUM_CLASSES) - 1
-    subjects = _read_ints(s_path, 1, None)
+    labels = text_tables.read_ints(y_path, 1, NUM_CLASSES) - 1
+    subjects = text_tables.read_ints(s_path, 1, None)
     counts = {p: len(a) for p, a in zip(paths + [y_path, s_path], channels + [labels, subjects])}
     if len(set(counts.values())) != 1:
       listed = ", ".join(f"{os.path.basename(p)}: {n}" for p, n in counts.items())
@@ -229,44 +298,6 @@ def _parse_folder(folder: str) -> dict[str, np.ndarray]:
     arrays[f"x_{split}"] = np.stack(channels, axis=-1)  # [N, T, D]
     arrays[f"y_{split}"], arrays[f"subject_{split}"] = labels, subjects
   return arrays
-
-
-def _read_table(path: str, width: int) -> np.ndarray:
-  """A whitespace-separated text table -> float32 [N, width]; errors name the file and line."""
-  with open(path, "rb") as f:
-    text = f.read()
-  rows = text.splitlines()
-  while rows and not rows[-1].strip():
-    rows.pop()
-  for i, row in enumerate(rows):
-    if len(row.split()) != width:
-      raise ValueError(f"{path}, line {i + 1}: expected {width} values, found "
-                       f"{len(row.split())}.")
-  try:
-    values = np.array(text.split(), dtype=np.float64)  # C-speed parse of all tokens at once
-  except ValueError:
-    for i, row in enumerate(rows):
-      for token in row.split():
-        try:
-          float(token)
-        except ValueError:
-          raise ValueError(f"{path}, line {i + 1}: {token.decode(errors='replace')!r} "
-                           "is not a number.") from None
-    raise
-  return values.astype(np.float32).reshape(len(rows), width)
-
-
-def _read_ints(path: str, low: int, high: int | None) -> np.ndarray:
-  """A one-column file of integers in [low, high] -> int32 [N]."""
-  values = _read_table(path, 1)[:, 0]
-  bad = (values != np.round(values)) | (values < low)
-  if high is not None:
-    bad |= values > high
-  if bad.any():
-    i = int(np.argmax(bad))
-    expected = f"{low}..{high}" if high is not None else f">= {low}"
-    raise ValueError(f"{path}, line {i + 1}: {values[i]:g} is not an integer in {expected}.")
-  return values.astype(np.int32)
 
 
 def _read_class_names(path: str) -> np.ndarray:
