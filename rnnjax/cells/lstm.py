@@ -44,13 +44,15 @@ class LSTMCell(nn.Module):
   Parameters: `input/kernel` W [D, 4H], `input/bias` b [4H] (forget slice starts at
   `forget_bias`), `recurrent_kernel` U [H or P, 4H], and with the options `peepholes` [3, H],
   `projection_kernel` [H, P], `input/norm_scale` [4H], `recurrent_norm_scale` [4H],
-  `cell_norm_scale` [H], `cell_norm_bias` [H].
+  `cell_norm_scale` [H], `cell_norm_bias` [H], `recurrent_bias` [4H] (PyTorch's b_hh, added to
+  the input bias; `rnnjax.convert` sets it so that torch weights round-trip exactly).
   Parameter count without options 4 * (D*H + H*H + H) (LSTM(32) on 32 inputs: 8,320).
 
   Attributes:
     hidden_size: H.
     forget_bias: initial value of the forget-gate bias (1.0, as Keras and seed 000).
     peepholes, proj_size, layer_norm: the options above.
+    recurrent_bias: a second bias [4H] (PyTorch's b_hh), added to the input bias.
     kernel_init: "glorot_uniform" (Keras) or "lecun_normal" for W; U is orthogonal.
     dtype: compute dtype (None: from inputs and parameters); param_dtype: parameter dtype.
   """
@@ -59,6 +61,7 @@ class LSTMCell(nn.Module):
   peepholes: bool = False
   proj_size: int | None = None
   layer_norm: bool = False
+  recurrent_bias: bool = False
   kernel_init: str = "glorot_uniform"
   dtype: jnp.dtype | None = None
   param_dtype: jnp.dtype = jnp.float32
@@ -76,6 +79,8 @@ class LSTMCell(nn.Module):
     self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
                                        (self.output_size, 4 * h), self.param_dtype)
     ones, zeros = nn.initializers.ones_init(), nn.initializers.zeros_init()
+    if self.recurrent_bias:
+      self.hidden_bias = self.param("recurrent_bias", zeros, (4 * h,), self.param_dtype)
     if self.peepholes:
       self.peephole_weights = self.param("peepholes", zeros, (3, h), self.param_dtype)
     if self.proj_size is not None:
@@ -98,11 +103,16 @@ class LSTMCell(nn.Module):
 
   def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
     """xs [..., D] -> [..., 4H]: one matmul for every step (without the bias if not add_bias)."""
-    return self.input(xs, add_bias)
+    gx = self.input(xs, add_bias)
+    if add_bias and self.recurrent_bias:
+      gx = gx + expand(self.hidden_bias.astype(gx.dtype), gx)
+    return gx
 
   def input_bias(self) -> Array:
-    """The input bias [4H] that `project_inputs(xs, add_bias=False)` leaves out."""
-    return self.input.bias()
+    """The input bias [4H] (+ recurrent_bias) that `project_inputs(xs, add_bias=False)` leaves
+    out."""
+    bias = self.input.bias()
+    return bias + self.hidden_bias.astype(bias.dtype) if self.recurrent_bias else bias
 
   def input_kernel(self) -> Array:
     """The input kernel W [D, 4H] (for fused kernels that take the raw inputs, e.g. cuDNN)."""

@@ -7,7 +7,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.base import HiddenState, InputProjection
+from rnnjax.cells.base import HiddenState, InputProjection, expand
 from rnnjax.typing import Array
 
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
@@ -18,17 +18,20 @@ class SimpleRNNCell(nn.Module):
 
     h_t = act(x_t @ W + b + h_{t-1} @ U)
 
-  Parameters: `input/kernel` W [D, H], `input/bias` b [H], `recurrent_kernel` U [H, H].
+  Parameters: `input/kernel` W [D, H], `input/bias` b [H], `recurrent_kernel` U [H, H], and
+  with `recurrent_bias` a second bias [H] (PyTorch's b_hh) added to b.
   Parameter count D*H + H*H + H (SimpleRNN(32) on 32 inputs: 2,080).
 
   Attributes:
     hidden_size: H.
     activation: "tanh" (default) or "relu".
+    recurrent_bias: a second bias [H] (PyTorch's b_hh), added to the input bias.
     kernel_init: "glorot_uniform" (Keras) or "lecun_normal" (Flax) for W; U is orthogonal.
     dtype: compute dtype (None: from inputs and parameters); param_dtype: parameter dtype.
   """
   hidden_size: int
   activation: str = "tanh"
+  recurrent_bias: bool = False
   kernel_init: str = "glorot_uniform"
   dtype: jnp.dtype | None = None
   param_dtype: jnp.dtype = jnp.float32
@@ -44,6 +47,9 @@ class SimpleRNNCell(nn.Module):
                                  param_dtype=self.param_dtype)
     self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
                                        (h, h), self.param_dtype)
+    if self.recurrent_bias:
+      self.hidden_bias = self.param("recurrent_bias", nn.initializers.zeros_init(), (h,),
+                                    self.param_dtype)
 
   @property
   def output_size(self) -> int:
@@ -51,11 +57,16 @@ class SimpleRNNCell(nn.Module):
 
   def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
     """xs [..., D] -> [..., H]: one matmul for every step (without the bias if not add_bias)."""
-    return self.input(xs, add_bias)
+    gx = self.input(xs, add_bias)
+    if add_bias and self.recurrent_bias:
+      gx = gx + expand(self.hidden_bias.astype(gx.dtype), gx)
+    return gx
 
   def input_bias(self) -> Array:
-    """The input bias [H] that `project_inputs(xs, add_bias=False)` leaves out."""
-    return self.input.bias()
+    """The input bias [H] (+ recurrent_bias) that `project_inputs(xs, add_bias=False)` leaves
+    out."""
+    bias = self.input.bias()
+    return bias + self.hidden_bias.astype(bias.dtype) if self.recurrent_bias else bias
 
   def weights(self) -> Array:
     """U [H, H]: what the step closes over."""
