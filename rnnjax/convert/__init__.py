@@ -8,29 +8,32 @@ Keras layer's `.get_weights()`, `.units`, `.activation`, `.reset_after`, `.forwa
   params = convert.from_torch(torch_lstm)                   # -> params of the matching layer
   layer, params = convert.layer_from_torch(torch_lstm, return_state=True)
   state, ys = layer.apply({"params": params}, xs, lengths)
-  torch_lstm.load_state_dict({k: torch.from_numpy(v) for k, v in convert.to_torch(params).items()})
+  state = convert.to_torch(params)                          # {"weight_ih_l0": array, ...}
+  torch_lstm.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
   keras_layer.set_weights(convert.to_keras(params))
 
-| source | rnnjax cell | layer | notes |
-|---|---|---|---|
-| torch `nn.RNN(nonlinearity="tanh"/"relu")` | `SimpleRNNCell(H, activation, recurrent_bias=True)` | 1 |
-| torch `nn.LSTM` (also `proj_size=P`) | `LSTMCell(H, proj_size, recurrent_bias=True)` | 1 |
-| torch `nn.GRU` | `GRUCell(H, reset_after=True)` | 1 |
-| torch `num_layers=L`, `bidirectional` | the cells above | 2 |
-| torch `bias=False` | zero biases (`to_torch(bias=False)` checks they are still zero) | |
-| Keras `SimpleRNN(activation="tanh"/"relu")` | `SimpleRNNCell(H, activation)` | 1 |
-| Keras `LSTM` (`unit_forget_bias` either way) | `LSTMCell(H)` | 1 |
-| Keras `GRU(reset_after=True)` | `GRUCell(H, reset_after=True)`: bias [2, 3H] -> `input/bias`, `recurrent_bias` | 1 |
-| Keras `GRU(reset_after=False)` | `GRUCell(H, reset_after=False)` | 1 |
-| Keras `Bidirectional(l, merge_mode)` | the cell of `l`, both directions | 2 |
-| Keras `use_bias=False` | zero biases (`to_keras(use_bias=False)` checks them) | |
-| a list of Keras layers | `Stacked` | 2 |
+| source | rnnjax cell |
+|---|---|
+| torch `nn.RNN` (tanh or relu) | `SimpleRNNCell(H, activation, recurrent_bias=True)` |
+| torch `nn.LSTM`, also `proj_size=P` | `LSTMCell(H, proj_size=P, recurrent_bias=True)` |
+| torch `nn.GRU` | `GRUCell(H, reset_after=True)` |
+| torch `bias=False` | the same cells with zero biases |
+| Keras `SimpleRNN` (tanh or relu) | `SimpleRNNCell(H, activation)` |
+| Keras `LSTM` (any `unit_forget_bias`) | `LSTMCell(H)` |
+| Keras `GRU(reset_after=True)` | `GRUCell(H, reset_after=True)`; bias [2, 3H]: input, recurrent |
+| Keras `GRU(reset_after=False)` | `GRUCell(H, reset_after=False)` |
+| Keras `use_bias=False` | the same cells with zero biases |
 
-Layers: 1 = `Recurrent`, or `Bidirectional` / `Stacked` where the source is bidirectional or
-has several layers; 2 = `Bidirectional` for one bidirectional layer, `Stacked` for several
-(`stacked=True` asks for `Stacked` params always). Gate orders: LSTM i, f, g, o everywhere; GRU
-r, z, n in rnnjax and torch, z, r, h in Keras (columns are permuted). Kernels are transposed
-from torch's [G*H, D] to rnnjax's [D, G*H]; Keras' are already [D, G*H].
+| source layout | rnnjax layer (params) |
+|---|---|
+| torch `num_layers=1`; one Keras layer | `Recurrent` (`{"cell": ...}`) |
+| torch `bidirectional=True`; Keras `Bidirectional(layer, merge_mode)` | `Bidirectional` |
+| torch `num_layers=L`; a list of Keras layers | `Stacked` (`stacked=True` forces it) |
+
+Gate orders: LSTM i, f, g, o everywhere; GRU r, z, n in rnnjax and torch, z, r, h in Keras
+(columns are permuted). Kernels are transposed from torch's [G*H, D] to rnnjax's [D, G*H];
+Keras' are already [D, G*H]. The reverse direction: `to_torch` (a state dict with torch's key
+names and order) and `to_keras` (the `get_weights()` list).
 
 Round trips are exact: `to_torch(from_torch(m)) == m.state_dict()` and
 `to_keras(from_keras(l)) == l.get_weights()`, bit for bit. torch's two biases stay two: the

@@ -81,7 +81,8 @@ def _directions(tree: Params, where: str) -> list[Params]:
   if set(tree) == set(DIRECTIONS) and all(set(tree[d]) == {"cell"} for d in DIRECTIONS):
     return [tree[d]["cell"] for d in DIRECTIONS]
   raise ValueError(f"{where} must hold {{'cell': ...}} (Recurrent) or {{'forward': {{'cell': "
-                   f"...}}, 'backward': {{'cell': ...}}}} (Bidirectional); got keys {sorted(tree)}.")
+                   f"...}}, 'backward': {{'cell': ...}}}} (Bidirectional); got keys "
+                   f"{sorted(tree)}.")
 
 
 def unnest(params: Mapping) -> tuple[list[list[Params]], bool]:
