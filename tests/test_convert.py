@@ -28,7 +28,7 @@ KERAS_CASES = ("keras_simple_rnn", "keras_simple_rnn_relu", "keras_lstm", "keras
 TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 # The "auto" time loop (users' default) on a few cases; the "loop" implementation elsewhere: it
 # gives the same numbers (tests/test_layers.py) and runs eagerly ~20x faster than a fresh scan.
-AUTO_CASES = ("torch_lstm_proj", "torch_gru", "keras_gru_reset_before", "keras_bi_simple_rnn_ave")
+AUTO_CASES = ("torch_lstm", "torch_gru", "torch_rnn_tanh_bi", "keras_gru_reset_before", "keras_lstm")
 
 
 def named(cases):
