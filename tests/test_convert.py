@@ -66,14 +66,15 @@ def keras_weights(g, index: int) -> list:
   return [g[f"keras/{index}/{j}"] for j in range(count)]
 
 
-def _fake(class_name: str, **attrs):
-  return type(class_name, (), {})() if not attrs else _with(type(class_name, (), {})(), attrs)
-
-
-def _with(obj, attrs):
+def _with(obj, attrs: dict):
   for k, v in attrs.items():
     setattr(obj, k, v)
   return obj
+
+
+def _fake(class_name: str, **attrs):
+  """An object of a new class named `class_name` (the converters read Keras' class names)."""
+  return _with(type(class_name, (), {})(), attrs)
 
 
 def keras_layer(g, index: int):
@@ -120,8 +121,8 @@ def check_torch(g, dtype="float32", implementation="loop", params=None, **option
     h0 = jnp.asarray(g["h0"][0], dtype)
     initial = LSTMState(h0, jnp.asarray(g["c0"][0], dtype)) if "c0" in g else HiddenState(h0)
     initial = [initial] if isinstance(layer, layers.Stacked) else initial
-  params = converted if params is None else params
-  states, ys = layer.apply({"params": cast(params, dtype)}, xs, g["lengths"], initial)
+  params = converted if params is None else cast(params, dtype)
+  states, ys = layer.apply({"params": params}, xs, g["lengths"], initial)
   if not g["batch_first"]:
     ys = jnp.swapaxes(ys, 0, 1)
   states, tol = flat_states(states, layer), TOLERANCE[dtype]
@@ -139,7 +140,7 @@ def check_keras(g, dtype="float32", implementation="loop"):
   if "initial_state/0" in g:
     initial = [jnp.asarray(g[k], dtype) for k in ("initial_state/0", "initial_state/1") if k in g]
     initial = LSTMState(*initial) if len(initial) == 2 else HiddenState(*initial)
-  states, ys = layer.apply({"params": cast(params, dtype)}, jnp.asarray(g["x"], dtype),
+  states, ys = layer.apply({"params": params}, jnp.asarray(g["x"], dtype),
                            g["lengths"], initial)
   want, tol = g["output"], TOLERANCE[dtype]
   if ys.ndim == 3 and not isinstance(layer, layers.Bidirectional):
@@ -293,6 +294,11 @@ class ErrorTest(parameterized.TestCase):
     module = _with(torch_module(load("torch_lstm")), dict(num_layers=2))
     with self.assertRaisesRegex(ValueError, "module.num_layers=2"):
       convert.from_torch(module)
+    with self.assertRaisesRegex(ValueError, "nonlinearity='tanh' or 'relu'"):
+      convert.layer_from_torch(torch_state(load("torch_rnn_tanh")))
+    layer, _ = convert.layer_from_torch(torch_state(load("torch_rnn_relu_2layer")),
+                                        nonlinearity="relu")
+    self.assertEqual(layer.cells[1].activation, "relu")
     with self.assertRaisesRegex(ValueError, "mode 'LSTM_PEEPHOLE'"):
       convert.from_torch(_with(torch_module(load("torch_lstm")), dict(mode="LSTM_PEEPHOLE")))
 

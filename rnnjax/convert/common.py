@@ -53,6 +53,13 @@ def to_numpy(value) -> np.ndarray:
   return np.array(value)
 
 
+def astype(tree: Params, dtype) -> Params:
+  """A copy of a nested dict of arrays in `dtype`."""
+  if isinstance(tree, Mapping):
+    return {k: astype(v, dtype) for k, v in tree.items()}
+  return np.asarray(tree).astype(dtype)
+
+
 def nest(cell_params: Sequence[Sequence[Params]], stacked: bool | None = None) -> Params:
   """cell_params[layer][direction] -> the params of Recurrent, Bidirectional or Stacked.
 

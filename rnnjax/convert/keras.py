@@ -163,7 +163,7 @@ def _return_sequences(layer) -> bool:
 
 
 def layer_from_keras(layer_or_layers, *, stacked: bool | None = None, ignore_dropout: bool = False,
-                     param_dtype=np.float32, **layer_kwargs):
+                     param_dtype=None, **layer_kwargs):
   """(rnnjax layer, params) matching a Keras layer (or a list of them: Stacked), e.g.
 
     layer, params = layer_from_keras(keras_gru, return_state=True)
@@ -173,6 +173,7 @@ def layer_from_keras(layer_or_layers, *, stacked: bool | None = None, ignore_dro
   layer_kwargs override them. Keras' input `dropout` has no rnnjax option: it raises unless
   ignore_dropout=True. Masked steps: rnnjax outputs zeros where a standalone Keras layer
   repeats the last output (zero_output_for_mask=False); valid steps and states are equal.
+  The cells and the returned params use `param_dtype` (default: the weights' dtype).
   """
   if not hasattr(layer_or_layers, "get_weights") and not _is_stack(layer_or_layers):
     raise TypeError("layer_from_keras needs Keras layers (for their settings); for a weight "
@@ -186,8 +187,9 @@ def layer_from_keras(layer_or_layers, *, stacked: bool | None = None, ignore_dro
                      "every layer; these Keras layers differ: build the layers yourself.")
   kwargs = dict(options[0], return_sequences=_return_sequences(items[-1]))
   kwargs.update(layer_kwargs)
-  return common.build_layer(specs, stacked, param_dtype, **kwargs), common.nest(cell_params,
-                                                                                stacked)
+  dtype = param_dtype or cell_params[0][0]["input"]["kernel"].dtype
+  params = common.astype(common.nest(cell_params, stacked), dtype)
+  return common.build_layer(specs, stacked, dtype, **kwargs), params
 
 
 def _keras_weights(p: common.Params, where: str, use_bias: bool) -> list[np.ndarray]:

@@ -130,7 +130,7 @@ def from_torch(module_or_state_dict, *, recurrent_bias: bool = True, stacked: bo
 
 def layer_from_torch(module_or_state_dict, *, recurrent_bias: bool = True,
                      stacked: bool | None = None, prefix: str = "", nonlinearity: str | None = None,
-                     param_dtype=np.float32, **layer_kwargs):
+                     param_dtype=None, **layer_kwargs):
   """(rnnjax layer, params) matching a torch module, e.g.
 
     layer, params = layer_from_torch(torch_lstm, return_state=True)
@@ -138,9 +138,13 @@ def layer_from_torch(module_or_state_dict, *, recurrent_bias: bool = True,
 
   The module's batch_first=False gives time_major=True; dropout (between layers) goes to
   `Stacked`. layer_kwargs (return_state, implementation, ...) override these. `nonlinearity`
-  ("tanh" or "relu") is needed for an nn.RNN given as a bare state dict.
+  ("tanh" or "relu") is needed for an nn.RNN given as a bare state dict. The cells and the
+  returned params use `param_dtype` (default: the weights' dtype).
   """
-  module, _, specs = _specs(module_or_state_dict, prefix, recurrent_bias, nonlinearity)
+  module, state, specs = _specs(module_or_state_dict, prefix, recurrent_bias, nonlinearity)
+  if module is None and specs[0][0].kind == "rnn" and nonlinearity is None:
+    raise ValueError("an nn.RNN state dict does not say its nonlinearity: pass "
+                     "nonlinearity='tanh' or 'relu' (or the module itself).")
   params = from_torch(module_or_state_dict, recurrent_bias=recurrent_bias, stacked=stacked,
                       prefix=prefix)
   kwargs = {}
@@ -149,7 +153,8 @@ def layer_from_torch(module_or_state_dict, *, recurrent_bias: bool = True,
   if getattr(module, "dropout", 0.0) and (stacked or len(specs) > 1):
     kwargs["dropout"] = float(module.dropout)
   kwargs.update(layer_kwargs)
-  return common.build_layer(specs, stacked, param_dtype, **kwargs), params
+  dtype = param_dtype or state["weight_ih_l0"].dtype
+  return common.build_layer(specs, stacked, dtype, **kwargs), common.astype(params, dtype)
 
 
 def _bias(p: common.Params, spec: common.CellSpec, bias: bool, where: str):
