@@ -54,7 +54,7 @@ def _fmt(value, spec=".2f"):
 def _header(results) -> list[str]:
   env = results["env"]
   v, m = env["versions"], env["machine"]
-  peaks = ", ".join(f"{k} {_fmt(g, '.0f')}" for k, g in env["matmul_peak_gflops"].items())
+  peaks = "; ".join(f"{k}: {_fmt(g, '.0f')}" for k, g in env["matmul_peak_gflops"].items())
   own = ", ".join(env["own_process"]) or "none"
   torch_policies = (f" torch is timed under each OMP_WAIT_POLICY in {env['omp_policies']}; "
                     "every torch row uses the faster one and names it (`omp` column; every "
@@ -67,8 +67,8 @@ def _header(results) -> list[str]:
       f"{m['system']}, Python {m['python']}; JAX backend {env['backend']} ({env['devices']})",
       "- **packages**: " + ", ".join(f"{k} {v[k] or 'not installed'}" for k in v),
       f"- **threads**: {env['threads']} for every framework. {env['thread_settings']} "
-      f"Counted: XLA's CPU pool here {_fmt(env['xla_pool_threads'], 'd')} threads" +
-      "".join(f"; {k} in its process {_fmt(n, 'd')}" for k, n in env["worker_threads"].items())
+      f"Counted threads: XLA's CPU pool here {_fmt(env['xla_pool_threads'], 'd')}" +
+      "".join(f"; {k} in its own process {_fmt(n, 'd')}" for k, n in env["worker_threads"].items())
       + ".",
       f"- **own process**: {own} (one process per workload, started by the benchmark after "
       "the previous workload's groups and before this one's; JAX is not imported in a torch "
