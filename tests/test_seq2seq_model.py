@@ -185,8 +185,9 @@ class Seq2SeqTest(parameterized.TestCase):
 
   def test_bad_options_raise(self):
     src, tgt_in = inputs()
-    init = lambda model: jax.eval_shape(model.init, jax.random.key(0), src, SRC_LENGTHS,  # noqa: E731
-                                        tgt_in)
+    def init(model):
+      return jax.eval_shape(model.init, jax.random.key(0), src, SRC_LENGTHS, tgt_in)
+
     with self.assertRaisesRegex(ValueError, "attention must be one of"):
       init(simple_model("luong"))
     with self.assertRaisesRegex(ValueError, "bridge must be one of"):

@@ -47,7 +47,8 @@ class Bridge(nn.Module):
   starts from the encoder's top layer. For each field of the decoder cell's state (h, and c for
   an LSTM) the encoder layer's same field (its h where it has none), over both directions, is
   copied when it already has the decoder's shape and `mode` is "auto"; otherwise it goes
-  through a Dense layer (tanh for h; none for an LSTM's unbounded c). Parameters: `layer_<l>_<field>`.
+  through a Dense layer (tanh for h; none for an LSTM's unbounded c).
+  Parameters: `layer_<l>_<field>`.
 
   Attributes:
     mode: "auto" (copy where shapes allow, else Dense), "dense" (always Dense) or "zeros" (the
@@ -66,6 +67,9 @@ class Bridge(nn.Module):
     layers = encoder_layers(encoder_state)
     states = []
     for index, template in enumerate(templates):
+      if not hasattr(template, "_fields"):
+        raise TypeError("the bridge writes rnnjax cell states (NamedTuples); decoder layer "
+                        f"{index}'s state is a {type(template).__name__}. Use bridge='zeros'.")
       source = layers[index] if len(layers) == len(templates) else layers[-1]
       fields = {}
       for field in template._fields:

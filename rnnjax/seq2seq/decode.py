@@ -41,7 +41,7 @@ class DecodeResult(NamedTuple):
 
 
 def _step_fn(model: Seq2Seq, variables: PyTree, memory):
-  """(carry, tokens [N]) -> (carry, log_probs [N, V] with <pad> and <go> at -inf, weights [N, S])."""
+  """(carry, tokens [N]) -> (carry, log_probs [N, V] (<pad>, <go>: -inf), weights [N, S])."""
   def step(carry, tokens):
     carry, logits, weights = model.apply(variables, memory, carry, tokens,
                                          method=Seq2Seq.decode_step)
@@ -133,8 +133,10 @@ def beam_search(model: Seq2Seq, variables: PyTree, src: Array, src_lengths: Arra
   (_, _, total, lengths, _, tokens, attention), _ = jax.lax.scan(
       body, start, jnp.arange(max_length))
   order = jnp.argsort(-normalise(total, lengths), axis=1)               # best first, [B, k]
-  take = lambda x: jnp.take_along_axis(x, order.reshape(order.shape + (1,) * (x.ndim - 2)),  # noqa: E731
-                                       axis=1)
+
+  def take(x):                                                          # [B, k, ...] by order
+    return jnp.take_along_axis(x, order.reshape(order.shape + (1,) * (x.ndim - 2)), axis=1)
+
   result = DecodeResult(take(tokens), take(lengths), take(total), take(attention))
   return result if all_beams else jax.tree.map(lambda x: x[:, 0], result)
 
