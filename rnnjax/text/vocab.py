@@ -127,9 +127,9 @@ class Vocab:
       ids.reverse()
     return ids + [self.eos_id] if add_eos else ids
 
-  def decode(self, ids: Iterable[int], *, stop_at_eos: bool = True) -> str:
-    """Ids -> text, stopping at the first `<eos>` (with `stop_at_eos`); `<pad>` and `<go>` are
-    dropped; words are joined by spaces, characters by nothing."""
+  def decode_tokens(self, ids: Iterable[int], *, stop_at_eos: bool = True) -> list[str]:
+    """Ids -> tokens, stopping at the first `<eos>` (with `stop_at_eos`); `<pad>` and `<go>` are
+    dropped."""
     out = []
     for i in ids:
       i = int(i)
@@ -140,7 +140,12 @@ class Vocab:
       if not 0 <= i < len(self.tokens):
         raise ValueError(f"token id {i} is outside this vocabulary of {len(self.tokens)} ids.")
       out.append(self.tokens[i])
-    return (" " if self.level == "word" else "").join(out)
+    return out
+
+  def decode(self, ids: Iterable[int], *, stop_at_eos: bool = True) -> str:
+    """Ids -> text (`decode_tokens` joined: words by spaces, characters by nothing)."""
+    tokens = self.decode_tokens(ids, stop_at_eos=stop_at_eos)
+    return (" " if self.level == "word" else "").join(tokens)
 
   def encode_batch(self, texts: Sequence[str], *, reverse: bool = False, add_eos: bool = True,
                    max_length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
