@@ -1,0 +1,42 @@
+"""Sentence pairs -> the arrays of teacher forcing.
+
+  batch = encode_pairs(splits.train, src_vocab, tgt_vocab, reverse_source=True)
+  inputs [N, S] int32, lengths [N]          the source ids (+ <eos>), reversed with reverse_source
+  decoder_inputs [N, T] int32               <go> + labels[:-1] (teacher forcing)
+  labels [N, T] int32, label_lengths [N]    the target ids + <eos>
+  weights [N, T] float32                    1 up to and including each <eos>, 0 after
+Rows are right-padded with <pad> (id 0). `model(inputs, lengths, decoder_inputs, label_lengths)`
+gives the logits [N, T, V] that `loss.sequence_loss(logits, labels, weights=weights)` scores.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rnnjax.text.vocab import Vocab
+
+
+def shift_right(labels: np.ndarray, lengths: np.ndarray, go_id: int = Vocab.go_id,
+                pad_id: int = Vocab.pad_id) -> np.ndarray:
+  """labels [N, T] -> decoder inputs [N, T]: <go> then labels[:, :-1], <pad> at and past each
+  row's length."""
+  labels = np.asarray(labels)
+  shifted = np.concatenate([np.full((len(labels), 1), go_id, labels.dtype), labels[:, :-1]], 1)
+  valid = np.arange(labels.shape[1])[None, :] < np.asarray(lengths)[:, None]   # [N, T]
+  return np.where(valid, shifted, pad_id).astype(np.int32)
+
+
+def encode_pairs(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: Vocab, *,
+                 reverse_source: bool = False, max_source_length: int | None = None,
+                 max_target_length: int | None = None) -> dict[str, np.ndarray]:
+  """(source, target) pairs -> the arrays in the module docstring. max_*_length fix S and T
+  (each counting the <eos>); a longer sentence raises an error naming it."""
+  inputs, lengths = src_vocab.encode_batch([s for s, _ in pairs], reverse=reverse_source,
+                                           max_length=max_source_length)
+  labels, label_lengths = tgt_vocab.encode_batch([t for _, t in pairs],
+                                                 max_length=max_target_length)
+  weights = (np.arange(labels.shape[1])[None, :] < label_lengths[:, None]).astype(np.float32)
+  return {"inputs": inputs, "lengths": lengths,
+          "decoder_inputs": shift_right(labels, label_lengths, tgt_vocab.go_id, tgt_vocab.pad_id),
+          "labels": labels, "label_lengths": label_lengths, "weights": weights}
