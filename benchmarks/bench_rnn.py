@@ -253,7 +253,7 @@ def main(argv=None):
   env = report.start_env(argv, args)
   env["thread_settings"] = _limit_threads(args.threads)
   if args.malloc == "tuned":
-    from rnnjax import runtime  # noqa: PLC0415
+    from rnnjax.trainer import runtime  # noqa: PLC0415
     runtime.tune_malloc()
   import jax  # noqa: PLC0415
   env.update(backend=jax.default_backend(), peak_size=args.peak_size,

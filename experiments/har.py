@@ -48,6 +48,9 @@ common_flags.define("har", data_folder="uci_har", learning_rate=None, schedule="
 flags.DEFINE_integer("num_steps", 5000, "Training steps.")
 flags.DEFINE_integer("eval_every", 500, "Steps between progress lines, evals, checkpoints.")
 flags.DEFINE_bool("standardize", True, "Scale channels by train mean / std.")
+flags.DEFINE_integer("validation_subjects", uci_har.VALIDATION_SUBJECTS,
+                     "Training subjects held out (whole) as the validation split, evaluated "
+                     "during training; 0: none (then the test split is).")
 flags.DEFINE_enum("readout", "last", models.READOUTS, "What the classifier sees: the last "
                   "output (the seed's) or the mean output over time.")
 flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() first.")
@@ -64,7 +67,8 @@ def config(model: str) -> trainer.TrainConfig:
 def load_data():
   """The data set the flags ask for (after jax.distributed.initialize() when asked for)."""
   trainer.init_distributed(FLAGS.distributed)
-  return uci_har.load(FLAGS.data_dir, standardize=FLAGS.standardize)
+  return uci_har.load(FLAGS.data_dir, standardize=FLAGS.standardize,
+                      validation_subjects=FLAGS.validation_subjects)
 
 
 def build_model(name: str, hidden_size: int):
@@ -78,7 +82,8 @@ def main(argv):
   result = trainer.fit(build_model(FLAGS.model, FLAGS.hidden_size), data, config(FLAGS.model),
                     common_flags.workdir("har"),
                     hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
-                             "num_layers": FLAGS.num_layers, "standardize": FLAGS.standardize})
+                             "num_layers": FLAGS.num_layers, "standardize": FLAGS.standardize,
+                             "validation_subjects": FLAGS.validation_subjects})
   result.log_report(data.class_names)
 
 

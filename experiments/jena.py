@@ -48,7 +48,7 @@ Jan/Apr/Jul/Oct: -40 to +1 %, test -7 to -33 %) and alternating 2-week blocks (v
 held-out parts: 24 h ahead, yesterday's temperature at the same hour is a strong forecast, and one
 year of data is too little to learn a correction that carries across weeks.
 """
-from absl import app, flags
+from absl import app, flags, logging
 
 import common_flags  # experiments/ is on sys.path when this file runs
 from rnnjax import models, trainer
@@ -66,6 +66,11 @@ flags.DEFINE_integer("step", 6, "Rows between the steps of a window (6: hourly).
 flags.DEFINE_integer("delay", 144, "Rows from the window's end to the target (24 h).")
 flags.DEFINE_integer("stride", 1, "Rows between the starts of consecutive windows.")
 flags.DEFINE_string("filename", None, "Which CSV in --data_dir when several.")
+flags.DEFINE_enum("split", "seasonal", jena.SPLITS, "seasonal: alternating train / validation "
+                  "/ test blocks over the whole file (every part sees every season); "
+                  "chronological: the seed's first half / next quarter / last quarter.")
+flags.DEFINE_list("block_rows", None, "seasonal: rows of the train, validation and test blocks "
+                  "of each cycle (default rnnjax.data.jena.SEASONAL_BLOCK_ROWS).")
 flags.DEFINE_enum("loss", "mae", ["mae", "mse"], "Training loss (seed 001: mae).")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
@@ -74,17 +79,22 @@ flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 def main(argv):
   del argv
   data = jena.load(FLAGS.data_dir, filename=FLAGS.filename, lookback=FLAGS.lookback,
-                   step=FLAGS.step, delay=FLAGS.delay, stride=FLAGS.stride)
+                   step=FLAGS.step, delay=FLAGS.delay, stride=FLAGS.stride, split=FLAGS.split,
+                   block_rows=tuple(int(r) for r in FLAGS.block_rows) if FLAGS.block_rows
+                   else None)
   model = models.build(FLAGS.model, num_classes=1, **common_flags.model_kwargs())
   config = trainer.TrainConfig.for_epochs(FLAGS, epochs=FLAGS.epochs,
                                           steps_per_epoch=FLAGS.steps_per_epoch)
   result = trainer.fit(
       model, data.spec, config, common_flags.workdir("jena"),
       hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
-               "lookback": FLAGS.lookback, "stride": FLAGS.stride,
+               "lookback": FLAGS.lookback, "stride": FLAGS.stride, "split": FLAGS.split,
                "features": list(data.feature_names)})
   curves.history_figure(result.workdir, FLAGS.steps_per_epoch)
-  forecast.report(data, result.state, result.workdir, stride=FLAGS.stride)
+  test = forecast.report(data, result.state, result.workdir, stride=FLAGS.stride)[-1]
+  logging.info("Final test MAE: %.4f (%.2f degC), naive %.4f (%.2f degC): %.1f %% below naive",
+               test["mae"], test["mae_degC"], test["naive_mae"], test["naive_mae_degC"],
+               test["below_naive_pct"])
 
 
 if __name__ == "__main__":

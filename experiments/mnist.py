@@ -42,7 +42,9 @@ common_flags.define("mnist", hidden_size=None, learning_rate=3e-3, schedule="war
 flags.DEFINE_bool("pixels", False, "784 steps of one pixel instead of 28 rows of 28.")
 flags.DEFINE_integer("permute_seed", None, "Reorder the pixel steps by one fixed permutation "
                      "drawn from this seed (permuted MNIST; implies --pixels).")
-flags.DEFINE_integer("epochs", 15, "Passes over the 60,000 training images.")
+flags.DEFINE_integer("epochs", 15, "Passes over the training images.")
+flags.DEFINE_integer("validation", mnist.VALIDATION_SIZE, "The last N training images, held "
+                     "out as the validation split evaluated during training; 0: none.")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
@@ -50,7 +52,8 @@ flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 def main(argv):
   del argv
   pixels = FLAGS.pixels or FLAGS.permute_seed is not None
-  data = mnist.load(FLAGS.data_dir, pixels=pixels, permute_seed=FLAGS.permute_seed)
+  data = mnist.load(FLAGS.data_dir, pixels=pixels, permute_seed=FLAGS.permute_seed,
+                    validation=FLAGS.validation)
   hidden = FLAGS.hidden_size or (150 if FLAGS.model == "rnn" else 128)
   model = models.build(FLAGS.model, num_classes=10, **common_flags.model_kwargs(hidden))
   name = FLAGS.model + ("_permuted" if FLAGS.permute_seed is not None else
@@ -59,7 +62,8 @@ def main(argv):
                          steps_per_epoch=len(data.train) // FLAGS.batch_size)
   result = trainer.fit(model, data, config, common_flags.workdir("mnist", name),
                     hparams={"preset": FLAGS.model, "hidden_size": hidden, "pixels": pixels,
-                             "permute_seed": FLAGS.permute_seed})
+                             "permute_seed": FLAGS.permute_seed,
+                             "validation": FLAGS.validation})
   result.log_report(mnist.CLASS_NAMES)
 
 

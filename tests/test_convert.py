@@ -26,7 +26,7 @@ KERAS_CASES = ("keras_simple_rnn", "keras_simple_rnn_relu", "keras_lstm", "keras
                "keras_gru", "keras_gru_reset_before", "keras_bi_lstm",
                "keras_bi_gru_reset_before_sum", "keras_bi_simple_rnn_ave", "keras_lstm_stack")
 TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
-# The "auto" time loop (users' default) on a few cases; the "loop" implementation elsewhere: it
+# The "auto" time loop (users' default) on a few cases; the "static" implementation elsewhere: it
 # gives the same numbers (tests/test_layers.py) and runs eagerly ~20x faster than a fresh scan.
 AUTO_CASES = ("torch_lstm", "torch_gru", "torch_rnn_tanh_bi", "keras_gru_reset_before", "keras_lstm")
 
@@ -108,7 +108,7 @@ def cast(tree, dtype):
   return jax.tree.map(lambda a: jnp.asarray(a, dtype), tree)
 
 
-def check_torch(g, dtype="float32", implementation="loop", params=None, **options):
+def check_torch(g, dtype="float32", implementation="static", params=None, **options):
   """Runs the converted torch module in rnnjax; asserts torch's outputs, h_n and c_n."""
   layer, converted = convert.layer_from_torch(torch_module(g), return_state=True,
                                               param_dtype=dtype, implementation=implementation,
@@ -132,7 +132,7 @@ def check_torch(g, dtype="float32", implementation="loop", params=None, **option
     np.testing.assert_allclose(np.stack([s.c for s in states]), g["c_n"], rtol=0, atol=tol)
 
 
-def check_keras(g, dtype="float32", implementation="loop"):
+def check_keras(g, dtype="float32", implementation="static"):
   """Runs the converted Keras layer(s) in rnnjax; asserts Keras' outputs and states."""
   layer, params = convert.layer_from_keras(keras_source(g), return_state=True, param_dtype=dtype,
                                            implementation=implementation)

@@ -39,7 +39,8 @@ def write_uci_har(root: str) -> dict[str, str]:
   return {"data_dir": root}
 
 
-TINY_RUN = ["--num_steps=2", "--eval_every=1", "--batch_size=4", "--hidden_size=4"]
+TINY_RUN = ["--num_steps=2", "--eval_every=1", "--batch_size=4", "--hidden_size=4",
+            "--validation_subjects=1"]
 EXPERIMENTS = [
     dict(testcase_name="har", script="har.py", fixture=write_uci_har,
          flags=TINY_RUN + ["--model=lstm"],

@@ -52,6 +52,7 @@ import numpy as np
 from absl import logging
 
 from rnnjax.data import common, windows
+from rnnjax.data.windows import SPLITS  # noqa: F401  (re-exported: the split names)
 
 NAME = "jena_climate"
 KERAS_FILE = "jena_climate_2009_2016.csv"

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import flax.linen as nn
 import jax.numpy as jnp
 
-from rnnjax.modules import Embedding
+from rnnjax.layers import Embedding
 from rnnjax.seq2seq.attention import ATTENTIONS, Attention, Memory, source_mask
 from rnnjax.seq2seq.bridge import Bridge
 from rnnjax.typing import Array
@@ -28,7 +28,7 @@ def cell_step(cell: nn.Module, state: Any, x: Array) -> tuple[Any, Array]:
   """One step of an rnnjax cell on x [B, D] -> (state, y [B, H]). The only call of the cell
   contract's per-step function in this package."""
   gx = cell.project_inputs(x)                                           # [B, G*H]
-  return cell.step_fn()(cell.weights(), state, gx)
+  return cell.step(cell.weights(), state, gx)
 
 
 class DecoderCarry(NamedTuple):
