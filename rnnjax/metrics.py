@@ -1,9 +1,11 @@
 """Pure losses and metrics. Everything here is a function of arrays and runs under `jit`.
 
-Losses map logits [B, C] (C = 1 for sigmoid / scalar regression) and labels [B] (int class ids,
-or float targets [B] / [B, C]) to per-example values [B]. Metrics are returned from the steps as
-*sums* (`batch_sums`) so the host can add them over batches and devices (`merge`) and divide once
-at the end (`summarize`); a padded eval row has weight 0 and counts nowhere.
+A task makes one prediction per sequence (outputs [B, C], labels [B] class ids or [B] / [B, C]
+targets) or one per step (outputs [B, T, C], labels [B, T] or targets [B, T, F]). Losses map
+outputs and labels to one value per prediction unit, [B] or [B, T] (`units`: 1 or 2 leading
+axes). Metrics are returned from the steps as *sums* over weighted units (`batch_sums`) so the
+host can add them over batches and devices (`merge`) and divide once at the end
+(`summarize`); a unit of weight 0 (an eval padding row, a padded step) counts nowhere.
 """
 from __future__ import annotations
 
@@ -24,35 +26,39 @@ def _squeeze_single(logits: Array, labels: Array) -> Array:
   return logits
 
 
-def _per_example(values: Array) -> Array:
-  """Means every axis but the batch one: [B, ...] -> [B]."""
-  return values.reshape(values.shape[0], -1).mean(axis=1)
+def _per_unit(values: Array, units: int) -> Array:
+  """Means every axis but the first `units`: [B, ...] -> [B] (units=1) or [B, T] (units=2)."""
+  return values.reshape(values.shape[:units] + (-1,)).mean(axis=-1)
 
 
-def softmax_cross_entropy(logits: Array, labels: Array) -> Array:
-  """logits [B, C], integer labels [B] -> [B] cross-entropy (nats)."""
+def softmax_cross_entropy(logits: Array, labels: Array, units: int = 1) -> Array:
+  """logits [B, C] (or [B, T, C]), integer labels [B] (or [B, T]) -> cross-entropy (nats) per
+  unit, [B] (or [B, T])."""
+  del units                                          # one class id per unit already
   return optax.softmax_cross_entropy_with_integer_labels(logits, labels.astype(jnp.int32))
 
 
-def sigmoid_cross_entropy(logits: Array, labels: Array) -> Array:
-  """logits [B, 1] or [B, K], 0/1 labels [B] or [B, K] -> [B] binary cross-entropy (nats)."""
+def sigmoid_cross_entropy(logits: Array, labels: Array, units: int = 1) -> Array:
+  """logits [B, 1] or [B, K] (or [B, T, ...]), 0/1 labels [B] or [B, K] (or [B, T, ...]) ->
+  binary cross-entropy (nats) per unit."""
   logits = _squeeze_single(logits, labels)
-  return _per_example(optax.sigmoid_binary_cross_entropy(logits, labels.astype(logits.dtype)))
+  return _per_unit(optax.sigmoid_binary_cross_entropy(logits, labels.astype(logits.dtype)), units)
 
 
-def mean_squared_error(predictions: Array, targets: Array) -> Array:
-  """predictions [B, 1] or [B, K], targets [B] or [B, K] -> [B] squared error."""
+def mean_squared_error(predictions: Array, targets: Array, units: int = 1) -> Array:
+  """predictions [B, 1] or [B, K] (or [B, T, ...]), targets [B] or [B, K] (or [B, T, ...]) ->
+  squared error per unit."""
   predictions = _squeeze_single(predictions, targets)
-  return _per_example(jnp.square(predictions - targets))
+  return _per_unit(jnp.square(predictions - targets), units)
 
 
-def mean_absolute_error(predictions: Array, targets: Array) -> Array:
-  """predictions [B, 1] or [B, K], targets [B] or [B, K] -> [B] absolute error."""
+def mean_absolute_error(predictions: Array, targets: Array, units: int = 1) -> Array:
+  """As mean_squared_error, with the absolute error."""
   predictions = _squeeze_single(predictions, targets)
-  return _per_example(jnp.abs(predictions - targets))
+  return _per_unit(jnp.abs(predictions - targets), units)
 
 
-LOSSES: dict[str, Callable[[Array, Array], Array]] = {
+LOSSES: dict[str, Callable[..., Array]] = {
     "softmax_cross_entropy": softmax_cross_entropy,
     "sigmoid_cross_entropy": sigmoid_cross_entropy,
     "mse": mean_squared_error,
@@ -76,7 +82,8 @@ def l2_penalty(params: PyTree, l2: float) -> Array:
 
 
 def predictions(logits: Array) -> Array:
-  """logits [B, C] -> predicted class ids [B] int32 (C == 1: sigmoid, class 1 when logit > 0)."""
+  """logits [..., C] -> predicted class ids [...] int32 (C == 1: sigmoid, class 1 when
+  logit > 0)."""
   if logits.shape[-1] == 1:
     return (logits[..., 0] > 0).astype(jnp.int32)
   return jnp.argmax(logits, axis=-1).astype(jnp.int32)
@@ -108,26 +115,38 @@ def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
 def batch_sums(logits: Array, labels: Array, weights: Array | None = None, *,
                loss: str, confusion: bool = True) -> dict[str, Array]:
   """Sums over one batch for `merge` / `summarize`: count, loss, and for classification
-  correct (+ a [C, C] confusion matrix); for regression abs_error and sq_error.
+  correct (+ a [C, C] confusion matrix, + for per-step labels `sequences` and
+  `sequence_correct`: rows whose every weighted step is right); for regression abs_error and
+  sq_error.
 
   Args:
-    logits: [B, C] model outputs.
-    labels: [B] class ids, or [B] / [B, C] regression targets.
-    weights: [B] row weights (0 for padding); all ones when None.
+    logits: [B, C] model outputs, or [B, T, C] for one prediction per step.
+    labels: [B] class ids / [B] or [B, C] targets, or [B, T] / [B, T, F] per step.
+    weights: weights of the prediction units, [B] (0 for eval padding rows) or [B, T] (0 for
+      padded or unscored steps); all ones of labels' first axis when None.
     loss: a name in LOSSES.
     confusion: whether to add the confusion matrix (classification only).
   """
   weights = jnp.ones(labels.shape[:1], jnp.float32) if weights is None else weights
+  units = weights.ndim
   sums = {"count": jnp.sum(weights),
-          "loss": jnp.sum(LOSSES[loss](logits, labels) * weights)}
+          "loss": jnp.sum(LOSSES[loss](logits, labels, units) * weights)}
   if loss in CLASSIFICATION_LOSSES:
     predicted = predictions(logits)
-    sums["correct"] = jnp.sum((predicted == labels).astype(jnp.float32) * weights)
+    right = predicted == labels
+    sums["correct"] = jnp.sum(right.astype(jnp.float32) * weights)
+    if units == 2:
+      scored = weights > 0                                              # [B, T]
+      rows = jnp.any(scored, axis=1)                                    # [B]
+      sums["sequences"] = jnp.sum(rows.astype(jnp.float32))
+      sums["sequence_correct"] = jnp.sum((jnp.all(right | ~scored, axis=1) & rows)
+                                         .astype(jnp.float32))
     if confusion:
-      sums["confusion"] = confusion_matrix(labels, predicted, max(logits.shape[-1], 2), weights)
+      sums["confusion"] = confusion_matrix(labels.reshape(-1), predicted.reshape(-1),
+                                           max(logits.shape[-1], 2), weights.reshape(-1))
   else:
-    sums["abs_error"] = jnp.sum(mean_absolute_error(logits, labels) * weights)
-    sums["sq_error"] = jnp.sum(mean_squared_error(logits, labels) * weights)
+    sums["abs_error"] = jnp.sum(mean_absolute_error(logits, labels, units) * weights)
+    sums["sq_error"] = jnp.sum(mean_squared_error(logits, labels, units) * weights)
   return sums
 
 
@@ -147,6 +166,8 @@ def summarize(sums: Mapping[str, np.ndarray]) -> dict[str, float | np.ndarray]:
     out["objective"] = out["loss"] + out["l2"]
   if "correct" in sums:
     out["accuracy"] = float(sums["correct"]) / count
+  if "sequences" in sums:
+    out["sequence_accuracy"] = float(sums["sequence_correct"]) / max(float(sums["sequences"]), 1)
   if "confusion" in sums:
     out["confusion"] = np.asarray(sums["confusion"])
     out["per_class_accuracy"] = per_class_accuracy(sums["confusion"])

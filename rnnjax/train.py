@@ -6,6 +6,12 @@ donated and the batch sharded over the "data" axis.
   tx = make_optimizer("adam", 1e-3, clip_norm=1.0)
   state = create_train_state(model, init_key, batch, tx)
   state, sums = train_step(state, batch, dropout_key, loss="softmax_cross_entropy", l2=1e-3)
+
+One prediction per sequence (outputs [B, C], labels [B]) or one per step (outputs [B, T, C],
+labels [B, T] with per-step weights, by default 1 on the steps before each row's length): the
+same steps handle both (metrics.py). Truncated backpropagation through time: a state created
+with `stateful=True` carries the model's recurrent state (`TrainState.carry`) from one batch to
+the next; gradients stop at the batch boundary, and rows with `batch["reset"]` start afresh.
 """
 from __future__ import annotations
 
@@ -30,9 +36,13 @@ class TrainState(train_state.TrainState):
   ema_params is None when ema_decay is 0. The decay warms up as TensorFlow's
   ExponentialMovingAverage(num_updates=step) does, so that early averages are not dominated by
   the initialisation: decay_t = min(ema_decay, (1 + t) / (10 + t)).
+
+  carry is None unless the state was created with stateful=True: then it holds the model's
+  final recurrent state of the last training batch (checkpointed with the rest).
   """
   ema_params: Any = None
   ema_decay: float = struct.field(pytree_node=False, default=0.0)
+  carry: Any = None          # the recurrent state carried between batches (stateful training)
 
   def eval_params(self) -> Any:
     """The parameters to evaluate: the moving average when kept, else the current ones."""
@@ -105,21 +115,35 @@ def make_optimizer(name: str, learning_rate: float, *, schedule: str = "constant
   return optax.chain(*parts)
 
 
+def _arrays(tree) -> Any:
+  return jax.tree.map(jnp.asarray, tree)
+
+
 def create_train_state(model: nn.Module, key: PRNGKey, batch: Batch,
-                       tx: optax.GradientTransformation, *, ema_decay: float = 0.0) -> TrainState:
+                       tx: optax.GradientTransformation, *, ema_decay: float = 0.0,
+                       stateful: bool = False) -> TrainState:
   """Initialises `model` on `batch` (inputs [B, T, D] or [B, T], lengths [B]) at step 0.
 
   ema_decay in (0, 1) also keeps a moving average of the parameters (see TrainState).
+  stateful: carry the model's recurrent state from batch to batch (truncated BPTT); the model
+  must accept `initial_state=` and `return_state=True` (e.g. models.SequenceTagger). The carry
+  starts at zeros shaped like the model's state for this batch.
   """
   if not 0.0 <= ema_decay < 1.0:
     raise ValueError(f"ema_decay must be in [0, 1); got {ema_decay}.")
   params_key, dropout_key = jax.random.split(key)
-  variables = model.init({"params": params_key, "dropout": dropout_key},
-                         jnp.asarray(batch["inputs"]), jnp.asarray(batch["lengths"]), train=False)
+  inputs, lengths = _arrays(batch["inputs"]), jnp.asarray(batch["lengths"])
+  variables = model.init({"params": params_key, "dropout": dropout_key}, inputs, lengths,
+                         train=False)
   params = variables["params"]
+  carry = None
+  if stateful:
+    _, state = jax.eval_shape(lambda v: model.apply(v, inputs, lengths, return_state=True),
+                              variables)
+    carry = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), state)
   return TrainState.create(apply_fn=model.apply, params=params, tx=tx,
                            ema_params=jax.tree.map(jnp.copy, params) if ema_decay else None,
-                           ema_decay=ema_decay)
+                           ema_decay=ema_decay, carry=carry)
 
 
 def update_ema(state: TrainState) -> TrainState:
@@ -134,11 +158,40 @@ def update_ema(state: TrainState) -> TrainState:
   return state.replace(ema_params=ema)
 
 
-def _weights(batch: Batch) -> Array:
-  """[B] row weights: the batch's `weights`, else ones."""
-  if "weights" in batch:
-    return batch["weights"]
-  return jnp.ones(batch["lengths"].shape, jnp.float32)
+def unit_weights(batch: Batch, outputs: Array) -> Array:
+  """The weights of the batch's prediction units: [B] when outputs [B, C] make one prediction
+  per sequence (the batch's `weights`, else ones); [B, T] when outputs [B, T, ...] make one per
+  step: the batch's [B, T] `weights`, else 1 on the steps before each row's length (times the
+  batch's row weights [B], when it has them)."""
+  given = batch.get("weights")
+  if outputs.ndim < 3:                                                  # one per sequence
+    return jnp.ones(outputs.shape[:1], jnp.float32) if given is None else given
+  if given is not None and given.ndim == 2:
+    return given
+  time = outputs.shape[1]
+  steps = (jnp.arange(time)[None, :] < batch["lengths"][:, None]).astype(jnp.float32)  # [B, T]
+  return steps if given is None else steps * given[:, None]
+
+
+def carried(state: TrainState, batch: Batch) -> Any:
+  """The state's carry with the rows that `batch["reset"]` [B] marks set back to zeros, and
+  no gradient flowing into it (truncated backpropagation through time)."""
+  carry = state.carry
+  if "reset" in batch:
+    reset = jnp.asarray(batch["reset"], bool)
+    carry = jax.tree.map(
+        lambda c: jnp.where(reset.reshape((-1,) + (1,) * (c.ndim - 1)), jnp.zeros_like(c), c),
+        carry)
+  return jax.lax.stop_gradient(carry)
+
+
+def _apply(state: TrainState, params, batch: Batch, carry, **kwargs):
+  """(outputs, new carry or None) of the model on the batch."""
+  inputs = batch["inputs"]
+  if carry is None:
+    return state.apply_fn({"params": params}, inputs, batch["lengths"], **kwargs), None
+  return state.apply_fn({"params": params}, inputs, batch["lengths"], initial_state=carry,
+                        return_state=True, **kwargs)
 
 
 def train_step(state: TrainState, batch: Batch, key: PRNGKey, *,
@@ -148,8 +201,9 @@ def train_step(state: TrainState, batch: Batch, key: PRNGKey, *,
 
   Args:
     state: the train state (donated by the loop).
-    batch: inputs [B, T, D] (or tokens [B, T]), lengths [B], labels [B] (or [B, C]), optional
-      weights [B].
+    batch: inputs [B, T, D] (or tokens [B, T]), lengths [B], labels [B] (or [B, C], or [B, T]
+      / [B, T, F] per step), optional weights [B] or [B, T], and with a stateful state an
+      optional reset [B].
     key: the run's dropout key; this step uses fold_in(key, state.step), so a resumed run
       draws the same masks.
     loss: a name in metrics.LOSSES.
@@ -159,27 +213,42 @@ def train_step(state: TrainState, batch: Batch, key: PRNGKey, *,
     (new state, metrics.batch_sums of the batch before the update, plus "l2": penalty * count).
   """
   step_key = jax.random.fold_in(key, state.step)
-  weights = _weights(batch)
+  carry = None if getattr(state, "carry", None) is None else carried(state, batch)
 
   def loss_fn(params):
-    logits = state.apply_fn({"params": params}, batch["inputs"], batch["lengths"],
-                            train=True, rngs={"dropout": step_key})     # [B, C]
-    per_example = metrics.LOSSES[loss](logits, batch["labels"])        # [B]
-    data_loss = jnp.sum(per_example * weights) / jnp.sum(weights)
+    outputs, new_carry = _apply(state, params, batch, carry, train=True,
+                                rngs={"dropout": step_key})             # [B, C] or [B, T, C]
+    weights = unit_weights(batch, outputs)
+    per_unit = metrics.LOSSES[loss](outputs, batch["labels"], weights.ndim)   # [B] or [B, T]
+    data_loss = jnp.sum(per_unit * weights) / jnp.maximum(jnp.sum(weights), 1e-12)
     penalty = metrics.l2_penalty(params, l2)
-    return data_loss + penalty, (logits, penalty)
+    return data_loss + penalty, (outputs, weights, penalty, new_carry)
 
-  (_, (logits, penalty)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  (_, (outputs, weights, penalty, new_carry)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(state.params)
   state = update_ema(state.apply_gradients(grads=grads))
-  sums = metrics.batch_sums(logits, batch["labels"], weights, loss=loss, confusion=False)
+  if new_carry is not None:
+    state = state.replace(carry=jax.tree.map(lambda n, o: n.astype(o.dtype), new_carry,
+                                             state.carry))
+  sums = metrics.batch_sums(outputs, batch["labels"], weights, loss=loss, confusion=False)
   sums["l2"] = penalty * sums["count"]
   return state, sums
 
 
 def eval_step(state: TrainState, batch: Batch, *,
               loss: str = "softmax_cross_entropy") -> dict[str, Array]:
-  """metrics.batch_sums of one eval batch (train=False; rows with weights 0 do not count), with
+  """metrics.batch_sums of one eval batch (train=False; units with weight 0 do not count), with
   state.eval_params() (the moving average when the state keeps one)."""
-  logits = state.apply_fn({"params": eval_params(state)}, batch["inputs"], batch["lengths"],
-                          train=False)                                  # [B, C]
-  return metrics.batch_sums(logits, batch["labels"], _weights(batch), loss=loss)
+  outputs, _ = _apply(state, eval_params(state), batch, None, train=False)
+  return metrics.batch_sums(outputs, batch["labels"], unit_weights(batch, outputs), loss=loss)
+
+
+def stream_eval_step(state: TrainState, batch: Batch, carry: Any, *,
+                     loss: str = "softmax_cross_entropy") -> tuple[dict[str, Array], Any]:
+  """eval_step for a stream read chunk by chunk: the model starts from `carry` (rows with
+  batch["reset"] from zeros) and its final state is returned for the next chunk."""
+  if "reset" in batch:
+    carry = carried(state.replace(carry=carry), batch)
+  outputs, carry = _apply(state, eval_params(state), batch, carry, train=False)
+  sums = metrics.batch_sums(outputs, batch["labels"], unit_weights(batch, outputs), loss=loss)
+  return sums, carry

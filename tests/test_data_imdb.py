@@ -10,7 +10,7 @@ import pytest
 from absl.testing import absltest, parameterized
 
 import conftest
-from rnnjax.data import common, imdb
+from rnnjax.data import common, imdb, splits
 from test_data_common import assert_short_and_unchained
 
 # Training counts: bad 3, fun 3, great 3, film 2, movie 2, boring 1 (ties broken by word).
@@ -35,7 +35,7 @@ def write_tree(root: str) -> str:
   return os.path.join(root, "aclImdb")
 
 
-def rows(split: common.Split) -> list[list[int]]:
+def rows(split: splits.Split) -> list[list[int]]:
   """Each row's ids up to its length, in split order."""
   return [list(x[:n]) for x, n in zip(split.inputs, split.lengths)]
 

@@ -15,7 +15,7 @@ from absl.testing import absltest, parameterized
 
 from rnnjax import trainer
 from rnnjax.trainer import devices, training
-from rnnjax.data import common
+from rnnjax.data import splits
 from test_train import TinyClassifier
 
 T, D, C = 7, 5, 3
@@ -24,15 +24,15 @@ CONFIG = trainer.TrainConfig(learning_rate=0.05, l2=1e-3, batch_size=8, num_step
                           checkpoint_every=2, eval_batch_size=4, ema_decay=0.9)
 
 
-def tiny_data(seed: int = 0) -> common.DataSpec:
+def tiny_data(seed: int = 0) -> splits.DataSpec:
   """32 train / 10 test rows, labels from the sign of two channel means, lengths 1..T."""
   rng = np.random.default_rng(seed)
 
   def split(n):
     x = rng.normal(size=(n, T, D)).astype(np.float32)
     y = (x[:, :, 0].mean(1) > 0).astype(np.int32) + (x[:, :, 1].mean(1) > 0)
-    return common.Split(x, y.astype(np.int32), rng.integers(1, T + 1, n).astype(np.int32))
-  return common.DataSpec(train=split(32), test=split(10), num_classes=C, feature_dim=D,
+    return splits.Split(x, y.astype(np.int32), rng.integers(1, T + 1, n).astype(np.int32))
+  return splits.DataSpec(train=split(32), test=split(10), num_classes=C, feature_dim=D,
                          class_names=("low", "mid", "high"))
 
 
@@ -75,7 +75,7 @@ class FitTest(parameterized.TestCase):
     model, data = TinyClassifier(dropout=0.3), tiny_data()
     reference = trainer.fit(model, data, CONFIG, _tempdir(self))
     workdir = _tempdir(self)
-    real_batch = common.train_batch
+    real_batch = splits.train_batch
 
     def killed_at_step_3(split, step, batch_size, seed):
       if step == 3:
@@ -105,7 +105,7 @@ class FitTest(parameterized.TestCase):
 
   def test_shard_batch_splits_rows_over_devices(self):
     mesh = trainer.make_mesh()
-    batch = common.train_batch(tiny_data().train, 0, 8, seed=0)
+    batch = splits.train_batch(tiny_data().train, 0, 8, seed=0)
     sharded = trainer.shard_batch(batch, mesh)
     shards = sharded["inputs"].addressable_shards
     self.assertLen(shards, 2)

@@ -1,1 +1,1 @@
-"""Data loaders. Each returns a `rnnjax.data.common.DataSpec` of numpy splits."""
+"""Data loaders. Each returns a `rnnjax.data.splits.DataSpec` of numpy splits."""

@@ -1,24 +1,14 @@
-"""Host-side data plumbing shared by every loader: splits, batching, data folders, downloads.
-
-Every loader returns a `DataSpec` of in-memory numpy `Split`s. Batches are dicts:
-  inputs  [B, T, D] float32 (or [B, T] int32 token ids)
-  lengths [B] int32 (valid steps of each right-padded row)
-  labels  [B] int32 class ids (or float32 [B, ...] regression targets)
-  weights [B] float32 (eval only: 0 marks the padding rows of the last batch)
-The device only ever sees these batches; all loading stays in numpy.
-"""
+"""What every loader shares besides its splits (rnnjax.data.splits): data folders, the download
+cache, downloads and TFDS. All loading stays on the host, in numpy."""
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import http.client
 import os
 import shutil
 import tempfile
 import urllib.request
-from collections.abc import Iterator
 
-import numpy as np
 
 CACHE_ENV = "RNNJAX_DATA_DIR"
 DEFAULT_CACHE = os.path.join("~", ".cache", "rnnjax")
@@ -35,77 +25,6 @@ def one_line(error: BaseException) -> str:
   """`error`'s message on one line, for messages raised `from None`."""
   text = " ".join(str(error).split())
   return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-@dataclasses.dataclass(frozen=True)
-class Split:
-  """One split held in memory. inputs [N, T, D] or [N, T]; labels [N, ...]; lengths [N]."""
-  inputs: np.ndarray
-  labels: np.ndarray
-  lengths: np.ndarray
-
-  def __post_init__(self):
-    n = len(self.inputs)
-    if len(self.labels) != n or len(self.lengths) != n:
-      raise ValueError(f"Split arrays disagree on N: inputs {self.inputs.shape}, "
-                       f"labels {self.labels.shape}, lengths {self.lengths.shape}.")
-
-  def __len__(self) -> int:
-    return len(self.inputs)
-
-  def take(self, index: np.ndarray) -> Split:
-    return Split(self.inputs[index], self.labels[index], self.lengths[index])
-
-
-@dataclasses.dataclass(frozen=True)
-class DataSpec:
-  """A loaded data set.
-
-  Attributes:
-    train, test: the splits; validation is optional.
-    num_classes: C for classification (1 for a binary/sigmoid task, 0 for regression).
-    feature_dim: D for float inputs, the vocabulary size V for token inputs.
-    class_names: optional names of the C classes.
-  """
-  train: Split
-  test: Split
-  num_classes: int
-  feature_dim: int
-  validation: Split | None = None
-  class_names: tuple[str, ...] = ()
-
-
-def full_lengths(n: int, t: int) -> np.ndarray:
-  """[N] int32 lengths for N unpadded sequences of T steps."""
-  return np.full((n,), t, np.int32)
-
-
-def _as_batch(split: Split, index: np.ndarray) -> dict[str, np.ndarray]:
-  return {"inputs": split.inputs[index], "lengths": split.lengths[index],
-          "labels": split.labels[index]}
-
-
-def train_batch(split: Split, step: int, batch_size: int, seed: int) -> dict[str, np.ndarray]:
-  """The training batch of `step`: a pure function of (step, seed), so a resumed run sees the
-  same data as an uninterrupted one. Each epoch is a fresh permutation; the remainder is dropped."""
-  if batch_size > len(split):
-    raise ValueError(f"batch_size={batch_size} is larger than the {len(split)} training examples.")
-  per_epoch = len(split) // batch_size
-  epoch, offset = divmod(step, per_epoch)
-  order = np.random.default_rng([seed, epoch]).permutation(len(split))
-  return _as_batch(split, order[offset * batch_size:(offset + 1) * batch_size])
-
-
-def eval_batches(split: Split, batch_size: int) -> Iterator[dict[str, np.ndarray]]:
-  """Fixed-size batches over the whole split in order; the last one is padded by repeating
-  row 0 and carries `weights` 0 on the padding, so one compiled eval step serves all batches."""
-  n = len(split)
-  for start in range(0, n, batch_size):
-    index = np.arange(start, start + batch_size)
-    weights = (index < n).astype(np.float32)
-    batch = _as_batch(split, np.where(index < n, index, 0))
-    batch["weights"] = weights
-    yield batch
 
 
 def cache_dir(name: str) -> str:

@@ -38,7 +38,7 @@ import zlib
 import numpy as np
 from absl import logging
 
-from rnnjax.data import common
+from rnnjax.data import common, splits
 
 NAME = "imdb"
 URL = "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -194,14 +194,14 @@ def validation_count(validation_fraction: float, n: int) -> int:
   return n_val
 
 
-def _encoded_split(token_lists, labels, vocab, max_len) -> common.Split:
+def _encoded_split(token_lists, labels, vocab, max_len) -> splits.Split:
   ids, lengths = encode(token_lists, vocab, max_len)
-  return common.Split(ids, np.asarray(labels, np.int32), lengths)
+  return splits.Split(ids, np.asarray(labels, np.int32), lengths)
 
 
 def build_spec(train: tuple[list[str], np.ndarray], test: tuple[list[str], np.ndarray], *,
                vocab_size: int, max_len: int, validation_fraction: float,
-               seed: int) -> common.DataSpec:
+               seed: int) -> splits.DataSpec:
   """DataSpec of int32 ids [N, max_len] from (texts, labels) pairs; see the module docstring.
 
   The validation split is a `validation_fraction` of the training reviews drawn with `seed`."""
@@ -211,7 +211,7 @@ def build_spec(train: tuple[list[str], np.ndarray], test: tuple[list[str], np.nd
   test_split = _encoded_split([tokenize(t) for t in test[0]], test[1], vocab, max_len)
   order = np.random.default_rng(seed).permutation(len(full_train))
   n_val = validation_count(validation_fraction, len(full_train))
-  return common.DataSpec(
+  return splits.DataSpec(
       train=full_train.take(order[n_val:]), test=test_split,
       validation=full_train.take(order[:n_val]) if n_val else None,
       num_classes=1, feature_dim=vocab_size, class_names=CLASS_NAMES)
@@ -227,7 +227,7 @@ def _cache_path(cache: str, source: str, settings: dict) -> str:
   return os.path.join(cache, f"tokens_{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz")
 
 
-def _save(path: str, spec: common.DataSpec) -> None:
+def _save(path: str, spec: splits.DataSpec) -> None:
   """Stores each split's valid ids only (flat, uint16 when they fit) with labels and lengths."""
   arrays = {}
   for name in ("train", "validation", "test"):
@@ -249,7 +249,7 @@ def _save(path: str, spec: common.DataSpec) -> None:
     logging.warning("Could not cache the tokenised IMDB arrays at %s: %s", path, e)
 
 
-def _restore(path: str, vocab_size: int) -> common.DataSpec:
+def _restore(path: str, vocab_size: int) -> splits.DataSpec:
   splits = {}
   with np.load(path) as z:
     max_len = int(z["max_len"])
@@ -258,15 +258,15 @@ def _restore(path: str, vocab_size: int) -> common.DataSpec:
         lengths = z[f"{name}/lengths"]
         ids = np.zeros((len(lengths), max_len), np.int32)                 # [N, T]
         ids[np.arange(max_len) < lengths[:, None]] = z[f"{name}/ids"]
-        splits[name] = common.Split(ids, z[f"{name}/labels"], lengths)
-  return common.DataSpec(train=splits["train"], test=splits["test"],
+        splits[name] = splits.Split(ids, z[f"{name}/labels"], lengths)
+  return splits.DataSpec(train=splits["train"], test=splits["test"],
                          validation=splits.get("validation"), num_classes=1,
                          feature_dim=vocab_size, class_names=CLASS_NAMES)
 
 
 def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int = 500,
          validation_fraction: float = VALIDATION_FRACTION, seed: int = 0,
-         cache_dir: str | None = None) -> common.DataSpec:
+         cache_dir: str | None = None) -> splits.DataSpec:
   """IMDB from the original files in `common.data_dir(data_dir, "imdb")`.
 
   Args:
@@ -299,7 +299,7 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
 
 def load_tfds(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int = 500,
               validation_fraction: float = VALIDATION_FRACTION, seed: int = 0,
-              download: bool = True) -> common.DataSpec:
+              download: bool = True) -> splits.DataSpec:
   """Like `load`, but reads TFDS `imdb_reviews` (plain_text) through `tfds.data_source`.
 
   `data_dir` is a TFDS data dir (None: TFDS's default). Nothing is cached."""

@@ -51,7 +51,7 @@ import zlib
 import numpy as np
 from absl import logging
 
-from rnnjax.data import common, windows
+from rnnjax.data import common, splits, windows
 from rnnjax.data.windows import SPLITS  # noqa: F401  (re-exported: the split names)
 
 NAME = "jena_climate"
@@ -91,7 +91,7 @@ class JenaData:
     target_index: position of the target among the features.
     blocks: "train" / "validation" / "test" -> the row ranges [start, end) of that part.
   """
-  spec: common.DataSpec
+  spec: splits.DataSpec
   feature_names: tuple[str, ...]
   mean: np.ndarray
   std: np.ndarray
@@ -290,6 +290,6 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
         f"split={split!r} leaves no {' and no '.join(empty)} window in the {rows} rows of "
         f"{path}: each part needs a block longer than lookback + delay = {lookback + delay} "
         f"rows ({fix}, a shorter lookback/delay, or a longer file).")
-  spec = common.DataSpec(train=parts["train"], validation=parts["validation"],
+  spec = splits.DataSpec(train=parts["train"], validation=parts["validation"],
                          test=parts["test"], num_classes=0, feature_dim=len(columns))
   return JenaData(spec, table.names, mean, std, target_index, blocks)

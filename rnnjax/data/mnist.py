@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 
-from rnnjax.data import common
+from rnnjax.data import common, splits
 
 NAME = "mnist"
 BASE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
@@ -132,7 +132,7 @@ def check_validation(validation: int) -> None:
 
 
 def build_spec(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *,
-               pixels: bool, permute_seed: int | None, validation: int) -> common.DataSpec:
+               pixels: bool, permute_seed: int | None, validation: int) -> splits.DataSpec:
   """DataSpec from (images [N, 28, 28] uint8, labels [N]) pairs; the LAST `validation` training
   images become the validation split (as Keras' validation_split does)."""
   check_validation(validation)
@@ -142,19 +142,19 @@ def build_spec(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.
 
   def split(images, labels):
     x = to_sequences(images, pixels=pixels, permute_seed=permute_seed)  # [N, T, D]
-    return common.Split(x, labels.astype(np.int32), common.full_lengths(len(x), x.shape[1]))
+    return splits.Split(x, labels.astype(np.int32), splits.full_lengths(len(x), x.shape[1]))
 
   n_train = len(train[0]) - validation
   images, labels = train
   val = split(images[n_train:], labels[n_train:]) if validation else None
-  return common.DataSpec(
+  return splits.DataSpec(
       train=split(images[:n_train], labels[:n_train]), test=split(*test), validation=val,
       num_classes=10,
       feature_dim=1 if pixels else COLS, class_names=CLASS_NAMES)
 
 
 def load(data_dir: str | None = None, *, pixels: bool = False, permute_seed: int | None = None,
-         validation: int = 0) -> common.DataSpec:
+         validation: int = 0) -> splits.DataSpec:
   """MNIST from the IDX files in `common.data_dir(data_dir, "mnist")`.
 
   Args:
@@ -175,7 +175,7 @@ def load(data_dir: str | None = None, *, pixels: bool = False, permute_seed: int
 
 def load_tfds(data_dir: str | None = None, *, pixels: bool = False,
               permute_seed: int | None = None, validation: int = 0,
-              download: bool = True) -> common.DataSpec:
+              download: bool = True) -> splits.DataSpec:
   """Like `load`, but reads TFDS `mnist` through `tfds.data_source` (no TensorFlow needed).
 
   `data_dir` is a TFDS data dir (None: TFDS's default); the data must be prepared in

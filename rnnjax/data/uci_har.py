@@ -39,7 +39,7 @@ from collections.abc import Sequence
 import numpy as np
 from absl import logging
 
-from rnnjax.data import common, text_tables
+from rnnjax.data import common, splits, text_tables
 
 CHANNELS = ("body_acc_x", "body_acc_y", "body_acc_z",
             "body_gyro_x", "body_gyro_y", "body_gyro_z",
@@ -68,7 +68,7 @@ def required_files() -> list[str]:
 
 
 def load(data_dir: str | None = None, *, standardize: bool = False,
-         validation_subjects: int | Sequence[int] = 0) -> common.DataSpec:
+         validation_subjects: int | Sequence[int] = 0) -> splits.DataSpec:
   """UCI HAR as train/test splits: inputs [N, 128, 9] float32, labels [N] int32 in 0..5.
 
   Args:
@@ -89,9 +89,9 @@ def load(data_dir: str | None = None, *, standardize: bool = False,
   if standardize:
     mean, std = channel_stats(parts["train"][0])                          # [D], [D]
     parts = {k: (((x - mean) / std).astype(np.float32), y) for k, (x, y) in parts.items()}
-  splits = {k: common.Split(x, y, common.full_lengths(len(x), NUM_STEPS))
+  splits = {k: splits.Split(x, y, splits.full_lengths(len(x), NUM_STEPS))
             for k, (x, y) in parts.items()}
-  return common.DataSpec(train=splits["train"], test=splits["test"],
+  return splits.DataSpec(train=splits["train"], test=splits["test"],
                          validation=splits["validation"] if len(held) else None,
                          num_classes=NUM_CLASSES, feature_dim=len(CHANNELS),
                          class_names=tuple(str(n) for n in arrays["class_names"]))

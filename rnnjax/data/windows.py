@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rnnjax.data import common
+from rnnjax.data import splits
 
 PARTS = ("train", "validation", "test")
 SPLITS = ("seasonal", "chronological")
@@ -81,7 +81,7 @@ def window_starts(blocks: Sequence[tuple[int, int]], *, lookback: int, delay: in
 
 
 def window_split(data: np.ndarray, blocks: Sequence[tuple[int, int]], *, lookback: int,
-                 step: int, delay: int, stride: int, target_index: int) -> common.Split:
+                 step: int, delay: int, stride: int, target_index: int) -> splits.Split:
   """The windows of `blocks` of data [R, F] (see the module docstring) as one Split:
   inputs [N, T, F] (a view or a WindowArray), labels [N] (copied), lengths [N] = T."""
   starts = window_starts(blocks, lookback=lookback, delay=delay, stride=stride)   # [N]
@@ -92,7 +92,7 @@ def window_split(data: np.ndarray, blocks: Sequence[tuple[int, int]], *, lookbac
   else:
     inputs = WindowArray(every, starts)
   labels = data[starts + lookback + delay, target_index]                      # [N]
-  return common.Split(inputs, labels, common.full_lengths(len(starts), every.shape[1]))
+  return splits.Split(inputs, labels, splits.full_lengths(len(starts), every.shape[1]))
 
 
 def check_split(split: str | None, split_rows, block_rows, *, lookback: int, step: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rnnjax.typing import Array
 
@@ -32,7 +33,8 @@ class Embedding(nn.Module):
     table = self.param("embedding", _keras_uniform, (self.vocab_size, self.features),
                        self.param_dtype)                                # [V, E]
     if not isinstance(ids, jax.core.Tracer) and ids.size:
-      low, high = int(jnp.min(ids)), int(jnp.max(ids))
+      host = np.asarray(ids)             # concrete (also when closed over inside a jit): on host
+      low, high = int(host.min()), int(host.max())
       if low < 0 or high >= self.vocab_size:
         raise ValueError(f"token ids must lie in [0, {self.vocab_size}); got [{low}, {high}].")
     return jnp.take(table, ids, axis=0)                                 # [B, T, E]

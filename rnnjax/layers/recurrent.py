@@ -11,6 +11,7 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rnnjax import recurrence
 from rnnjax.typing import Array
@@ -19,8 +20,9 @@ from rnnjax.typing import Array
 def check_inputs(xs: Array, seq_lengths: Array | None, time_major: bool) -> Array:
   """Validates xs [B, T, D] ([T, B, D] time-major) and seq_lengths [B]; returns int32 lengths.
 
-  Shape and dtype errors are raised at trace time. Length values are checked only when they are
-  concrete (not under `jit`); traced lengths are clipped to [0, T].
+  Shape and dtype errors are raised at trace time. Length values are checked when they are
+  concrete (given as numpy or as a JAX array closed over, also inside `jit`); lengths that are
+  traced (arguments of a jitted function) cannot be checked and are clipped to [0, T].
   """
   if xs.ndim != 3:
     layout = "[T, B, D]" if time_major else "[B, T, D]"
@@ -34,8 +36,9 @@ def check_inputs(xs: Array, seq_lengths: Array | None, time_major: bool) -> Arra
                      f"got {seq_lengths.shape}.")
   if not jnp.issubdtype(seq_lengths.dtype, jnp.integer):
     raise TypeError(f"seq_lengths must be an integer array; got dtype {seq_lengths.dtype}.")
-  if not isinstance(seq_lengths, jax.core.Tracer):
-    low, high = int(seq_lengths.min()), int(seq_lengths.max())
+  if not isinstance(seq_lengths, jax.core.Tracer) and seq_lengths.size:
+    host = np.asarray(seq_lengths)     # concrete (also when closed over inside a jit): on host
+    low, high = int(host.min()), int(host.max())
     if low < 0 or high > t:
       raise ValueError(f"seq_lengths must lie in [0, T={t}]; got values in [{low}, {high}].")
   return jnp.clip(seq_lengths.astype(jnp.int32), 0, t)

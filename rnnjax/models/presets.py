@@ -7,13 +7,16 @@ import flax.linen as nn
 
 from rnnjax import cells, layers
 from rnnjax.models.classifier import READOUTS, SequenceClassifier
+from rnnjax.models.tagger import SequenceTagger
 
 
 def _recurrent(cell_cls, bidirectional: bool, depth: int | None) -> Callable[..., nn.Module]:
   def make(hidden_size: int, num_layers: int, dropout: float, recurrent_dropout: float,
-           return_sequences: bool = False, **cell_kwargs) -> nn.Module:
+           return_sequences: bool = False, return_state: bool = False,
+           **cell_kwargs) -> nn.Module:
     layers_ = depth or num_layers
-    common = dict(return_sequences=return_sequences, recurrent_dropout=recurrent_dropout)
+    common = dict(return_sequences=return_sequences, return_state=return_state,
+                  recurrent_dropout=recurrent_dropout)
     if layers_ == 1 and not bidirectional:
       return layers.Recurrent(cell_cls(hidden_size, **cell_kwargs), **common)
     if layers_ == 1:
@@ -25,7 +28,7 @@ def _recurrent(cell_cls, bidirectional: bool, depth: int | None) -> Callable[...
 
 
 # name -> encoder factory(hidden_size, num_layers, dropout, recurrent_dropout, return_sequences,
-# **cell_kwargs).
+# return_state, **cell_kwargs).
 ENCODERS = {
     "rnn": _recurrent(cells.SimpleRNNCell, False, 1),
     "lstm": _recurrent(cells.LSTMCell, False, 1),
@@ -39,6 +42,11 @@ ENCODERS = {
 MODELS = tuple(ENCODERS)
 
 
+def _check(name: str) -> None:
+  if name not in ENCODERS:
+    raise ValueError(f"Unknown model {name!r}; choose one of {sorted(ENCODERS)}.")
+
+
 def build(name: str, *, num_classes: int, hidden_size: int = 32, num_layers: int = 2,
           dropout: float = 0.0, recurrent_dropout: float = 0.0, vocab_size: int | None = None,
           embed_dim: int | None = None, readout: str = "last",
@@ -49,11 +57,24 @@ def build(name: str, *, num_classes: int, hidden_size: int = 32, num_layers: int
   before the classifier; `readout` is SequenceClassifier's; `cell_kwargs` go to every cell
   (e.g. `layer_norm=True`).
   """
-  if name not in ENCODERS:
-    raise ValueError(f"Unknown model {name!r}; choose one of {sorted(ENCODERS)}.")
+  _check(name)
   if readout not in READOUTS:
     raise ValueError(f"readout must be one of {READOUTS}; got {readout!r}.")
   encoder = ENCODERS[name](hidden_size, num_layers, dropout, recurrent_dropout,
                            return_sequences=readout != "last", **cell_kwargs)
   return SequenceClassifier(encoder, num_classes, vocab_size=vocab_size, embed_dim=embed_dim,
                             dropout=dropout, readout=readout)
+
+
+def build_tagger(name: str, *, num_outputs: int, hidden_size: int = 32, num_layers: int = 2,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 vocab_size: int | None = None, embed_dim: int | None = None,
+                 **cell_kwargs) -> SequenceTagger:
+  """The `name` preset as a SequenceTagger (one prediction per step): inputs [B, T, D] (or ids
+  [B, T]) -> [B, T, num_outputs]; it can carry its state between calls (stateful training,
+  generation). Arguments as `build`."""
+  _check(name)
+  encoder = ENCODERS[name](hidden_size, num_layers, dropout, recurrent_dropout,
+                           return_sequences=True, return_state=True, **cell_kwargs)
+  return SequenceTagger(encoder, num_outputs, vocab_size=vocab_size, embed_dim=embed_dim,
+                        dropout=dropout)

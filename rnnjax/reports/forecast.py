@@ -18,7 +18,7 @@ import numpy as np
 from absl import logging
 
 from rnnjax.reports import curves  # noqa: F401  (selects matplotlib's Agg backend)
-from rnnjax.data import common, jena
+from rnnjax.data import jena, splits
 from rnnjax.train import TrainState, eval_params
 
 import matplotlib.pyplot as plt  # noqa: E402  (after curves chose the backend)
@@ -27,12 +27,12 @@ FORECAST_FILE = "forecast.png"
 ROWS_PER_HOUR = 6                                 # 10-minute records
 
 
-def predict(state: TrainState, split: common.Split, batch_size: int = 500) -> np.ndarray:
+def predict(state: TrainState, split: splits.Split, batch_size: int = 500) -> np.ndarray:
   """The model's outputs [N] (normalised units) for every window of `split`."""
   apply = jax.jit(lambda params, inputs, lengths: state.apply_fn(
       {"params": params}, inputs, lengths, train=False)[:, 0])             # [B]
   out = []
-  for batch in common.eval_batches(split, batch_size):
+  for batch in splits.eval_batches(split, batch_size):
     valid = batch["weights"] > 0
     out.append(np.asarray(apply(eval_params(state), batch["inputs"], batch["lengths"]))[valid])
   return np.concatenate(out)

@@ -69,4 +69,4 @@ def shard_batch(batch: Batch, mesh: jax.sharding.Mesh) -> Batch:
     rows = len(x) // procs
     return jax.make_array_from_process_local_data(
         sharding, x[index * rows:(index + 1) * rows], x.shape)
-  return {k: put(v) for k, v in batch.items()}
+  return jax.tree.map(put, batch)                  # inputs may be a dict of arrays

@@ -20,7 +20,7 @@ from typing import Any
 import flax.linen as nn
 from absl import logging
 
-from rnnjax.data import common
+from rnnjax.data import splits
 from rnnjax.reports import grid as grid_report
 from rnnjax.trainer.config import TrainConfig
 from rnnjax.trainer.training import fit
@@ -34,7 +34,7 @@ def point_name(model: str, optimizer: str, learning_rate: float, hidden_size: in
   return f"{model}_{optimizer}_lr{learning_rate:g}_h{hidden_size}"
 
 
-def run(build_model: Callable[[str, int], nn.Module], data: common.DataSpec,
+def run(build_model: Callable[[str, int], nn.Module], data: splits.DataSpec,
         base: TrainConfig, workdir: str, *, models: Sequence[str],
         optimizers: Sequence[str], learning_rates: Sequence[float], hidden_sizes: Sequence[int],
         hparams: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -8,12 +8,15 @@ Everything with side effects lives in this package; the maths is in `rnnjax.trai
   result.eval["accuracy"], result.eval["confusion"]          # the test split
 
 `fit` resumes from the newest checkpoint in `workdir/checkpoints` (a workdir belongs to one run):
-training batches are a pure function of the step (`common.train_batch`) and dropout keys are
+training batches are a pure function of the step (`Split.train_batch`) and dropout keys are
 fold_in(dropout_key, step), so a killed run that is started again ends with the same parameters
 as an uninterrupted one. Train steps run data-parallel over every device of the mesh: the batch
 is split along "data", the state is replicated. When the data has a validation split, it is the
 one evaluated during training (progress lines and the `eval/` metrics say "validation") and the
 test split is evaluated once at the end; otherwise the test split is evaluated during training.
+A `splits.Stream` trains with the model's state carried from batch to batch (truncated BPTT);
+the carry is part of the train state, so checkpoints and resume include it, and evaluation of a
+stream carries its own state through the split's chunks.
 """
 from __future__ import annotations
 
@@ -27,11 +30,12 @@ from typing import Any
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 from absl import logging
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from rnnjax import metrics, train
-from rnnjax.data import common
+from rnnjax.data import splits
 from rnnjax.reports import curves
 from rnnjax.trainer import checkpoints, runtime
 from rnnjax.trainer.config import TrainConfig
@@ -62,16 +66,23 @@ def default_workdir(task: str, name: str) -> str:
   return os.path.join("runs", task, name)
 
 
-def evaluate(eval_fn, state: train.TrainState, split: common.Split, batch_size: int,
-             mesh: jax.sharding.Mesh) -> dict[str, Any]:
-  """metrics.summarize over a whole split (padded rows carry weight 0)."""
+def evaluate(eval_fn, state: train.TrainState, split: splits.Split | splits.Stream,
+             batch_size: int, mesh: jax.sharding.Mesh) -> dict[str, Any]:
+  """metrics.summarize over a whole split (padded rows carry weight 0). eval_fn is
+  jit(train.eval_step), or for a stream jit(train.stream_eval_step), whose carry starts at
+  zeros and runs through the stream's chunks in order."""
   wait = jax.block_until_ready if one_step_in_flight(mesh) else (lambda x: x)
-  sums = [wait(eval_fn(state, shard_batch(b, mesh)))
-          for b in common.eval_batches(split, batch_size)]
+  if not split.stateful:
+    sums = [wait(eval_fn(state, shard_batch(b, mesh))) for b in split.eval_batches(batch_size)]
+    return metrics.summarize(metrics.merge(sums))
+  carry, sums = jax.tree.map(jnp.zeros_like, state.carry), []
+  for batch in split.eval_batches(batch_size):
+    batch_sums, carry = wait(eval_fn(state, shard_batch(batch, mesh), carry))
+    sums.append(batch_sums)
   return metrics.summarize(metrics.merge(sums))
 
 
-def _hparams(model: nn.Module, data: common.DataSpec, config: TrainConfig,
+def _hparams(model: nn.Module, data: splits.DataSpec, config: TrainConfig,
              extra: Mapping[str, Any] | None) -> dict[str, Any]:
   """The model's scalar attributes, the config, data sizes, devices and `extra` (which wins)."""
   scalars = (int, float, str, bool, type(None))
@@ -89,7 +100,7 @@ def _hparams(model: nn.Module, data: common.DataSpec, config: TrainConfig,
 class _Run:
   """The pieces of one run that the step loop needs."""
   config: TrainConfig
-  data: common.DataSpec
+  data: splits.DataSpec
   mesh: jax.sharding.Mesh
   train_fn: Any          # jit(train_step), state donated: (state, batch, key) -> (state, sums)
   evaluate: Any          # (state, split) -> summary
@@ -102,7 +113,7 @@ class _Run:
     return self.evaluate(state, getattr(self.data, self.eval_split))
 
 
-def fit(model: nn.Module, data: common.DataSpec, config: TrainConfig, workdir: str, *,
+def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: str, *,
         devices: Sequence[jax.Device] | None = None,
         hparams: Mapping[str, Any] | None = None) -> Result:
   """Trains `model` on data.train for config.num_steps, resuming from workdir's checkpoints.
@@ -127,10 +138,12 @@ def fit(model: nn.Module, data: common.DataSpec, config: TrainConfig, workdir: s
                             num_steps=config.num_steps, warmup_steps=config.warmup_steps,
                             weight_decay=config.weight_decay, clip_norm=config.clip_norm or None)
   replicated = NamedSharding(mesh, P())
-  sample = common.train_batch(data.train, 0, config.batch_size, config.seed)
+  sample = data.train.train_batch(0, config.batch_size, config.seed)
   state = jax.device_put(train.create_train_state(model, init_key, sample, tx,
-                                                 ema_decay=config.ema_decay), replicated)
-  eval_fn = jax.jit(functools.partial(train.eval_step, loss=loss), out_shardings=replicated)
+                                                 ema_decay=config.ema_decay,
+                                                 stateful=data.train.stateful), replicated)
+  eval_step = train.stream_eval_step if data.train.stateful else train.eval_step
+  eval_fn = jax.jit(functools.partial(eval_step, loss=loss), out_shardings=replicated)
   run = _Run(config=config, data=data, mesh=mesh,
              train_fn=jax.jit(functools.partial(train.train_step, loss=loss, l2=config.l2),
                               donate_argnums=0, out_shardings=(replicated, replicated)),
@@ -176,7 +189,7 @@ def _train(run: _Run, state: train.TrainState):
   history, window, summary = [], [], None
   tick = run_start = time.perf_counter()
   for step in range(start, config.num_steps):
-    batch = common.train_batch(run.data.train, step, config.batch_size, config.seed)
+    batch = run.data.train.train_batch(step, config.batch_size, config.seed)
     state, sums = run.train_fn(state, shard_batch(batch, run.mesh), run.dropout_key)
     window.append(sums)
     done = step + 1
