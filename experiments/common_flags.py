@@ -7,6 +7,8 @@ them up. Experiment-specific reasons for a default belong in the experiment's do
 """
 from __future__ import annotations
 
+import math
+
 from absl import flags
 
 from rnnjax import models, train, trainer
@@ -28,8 +30,8 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
   folder = data_folder or task
   flags.DEFINE_enum("model", model, models.MODELS, help_("model", "Model preset (rnnjax.models)."))
   flags.DEFINE_integer("hidden_size", hidden_size,
-                       help_("hidden_size", "Units per recurrent layer."))
-  flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.")
+                       help_("hidden_size", "Units per recurrent layer."), lower_bound=1)
+  flags.DEFINE_integer("num_layers", 2, "Layers of the multi* presets.", lower_bound=1)
   flags.DEFINE_float("dropout", 0.0, help_("dropout", "Dropout between stacked layers and before "
                                                       "the output layer."))
   flags.DEFINE_float("recurrent_dropout", 0.0, help_("recurrent_dropout",
@@ -38,21 +40,40 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
                                               f"$RNNJAX_DATA_DIR/{folder} or "
                                               f"~/.cache/rnnjax/{folder})."))
   flags.DEFINE_string("workdir", None, f"Metrics, figures, checkpoints; default "
-                                       f"runs/{task}/<model>. A run resumes from it.")
+                                       f"runs/{task}/<model>. A run resumes from it; a run "
+                                       "with other settings is refused there.")
+  flags.DEFINE_bool("overwrite", False, "Delete the previous run in --workdir and start over.")
   flags.DEFINE_enum("optimizer", optimizer, sorted(train.OPTIMIZERS),
                     help_("optimizer", "Optimizer (rnnjax.train)."))
   flags.DEFINE_float("learning_rate", learning_rate, help_("learning_rate", "Peak learning rate."))
   flags.DEFINE_enum("schedule", schedule, train.SCHEDULES, help_("schedule",
                                                                "Learning-rate schedule."))
-  flags.DEFINE_integer("warmup_steps", warmup_steps, "Linear warm-up steps of warmup_cosine.")
-  flags.DEFINE_float("l2", l2, help_("l2", "lambda of lambda * sum ||w||^2 / 2 over all weights."))
-  flags.DEFINE_float("weight_decay", 0.0, "Decoupled weight decay (adamw: 1e-4 when 0).")
-  flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; 0: off.")
+  flags.DEFINE_integer("warmup_steps", warmup_steps, "Linear warm-up steps of warmup_cosine.",
+                       lower_bound=0)
+  flags.DEFINE_float("l2", l2, help_("l2", "lambda of lambda * sum ||w||^2 / 2 over all weights."),
+                     lower_bound=0.0)
+  flags.DEFINE_float("weight_decay", 0.0, "Decoupled weight decay (adamw: 1e-4 when 0).",
+                     lower_bound=0.0)
+  flags.DEFINE_float("clip_norm", 0.0, "Clip gradients to this global norm; <= 0: off.")
   flags.DEFINE_float("ema_decay", 0.0, help_("ema_decay", "Evaluate a moving average of the "
                                                           "weights with this decay; 0: off."))
-  flags.DEFINE_integer("batch_size", batch_size, help_("batch_size", "Training batch size."))
+  flags.DEFINE_integer("batch_size", batch_size, help_("batch_size", "Training batch size."),
+                       lower_bound=1)
   flags.DEFINE_integer("seed", 0, help_("seed", "Seed of the initialisation, dropout and data "
                                                 "order."))
+  for name in ("dropout", "recurrent_dropout", "ema_decay"):
+    flags.register_validator(name, lambda v: v is not None and 0.0 <= v < 1.0,
+                             "must be in [0, 1)")
+  flags.register_validator("learning_rate", lambda v: v is None or (math.isfinite(v) and v > 0),
+                           "must be a finite number > 0")
+  flags.register_validator("clip_norm", math.isfinite, "must be finite (<= 0: no clipping)")
+
+
+def define_steps(num_steps: int, eval_every: int) -> None:
+  """--num_steps and --eval_every, for experiments counted in steps."""
+  flags.DEFINE_integer("num_steps", num_steps, "Training steps.", lower_bound=0)
+  flags.DEFINE_integer("eval_every", eval_every, "Steps between progress lines, evals, "
+                       "checkpoints.", lower_bound=1)
 
 
 def model_kwargs(hidden_size: int | None = None) -> dict:
@@ -64,3 +85,14 @@ def model_kwargs(hidden_size: int | None = None) -> dict:
 def workdir(task: str, name: str | None = None) -> str:
   """--workdir, else runs/<task>/<name or --model>."""
   return FLAGS.workdir or trainer.default_workdir(task, name or FLAGS.model)
+
+
+def fit(model, data, config: trainer.TrainConfig, task: str, name: str | None = None,
+        **hparams) -> trainer.Result:
+  """trainer.fit in this task's workdir, with the model flags and `hparams` recorded (and
+  checked on resume) and --overwrite honoured."""
+  recorded = {"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
+              "num_layers": models.layer_count(FLAGS.model, FLAGS.num_layers),
+              "dropout": FLAGS.dropout, "recurrent_dropout": FLAGS.recurrent_dropout, **hparams}
+  return trainer.fit(model, data, config, workdir(task, name), hparams=recorded,
+                     overwrite=FLAGS.overwrite)

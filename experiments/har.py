@@ -45,8 +45,7 @@ common_flags.define("har", data_folder="uci_har", learning_rate=None, schedule="
                     warmup_steps=100, l2=1e-3, notes={
                         "learning_rate": "default: LEARNING_RATES for the preset",
                         "l2": "seed 000: 1e-3", "batch_size": "a multiple of the device count"})
-flags.DEFINE_integer("num_steps", 5000, "Training steps.")
-flags.DEFINE_integer("eval_every", 500, "Steps between progress lines, evals, checkpoints.")
+common_flags.define_steps(num_steps=5000, eval_every=500)
 flags.DEFINE_bool("standardize", True, "Scale channels by train mean / std.")
 flags.DEFINE_integer("validation_subjects", uci_har.VALIDATION_SUBJECTS,
                      "Training subjects held out (whole) as the validation split, evaluated "
@@ -60,7 +59,9 @@ flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 def config(model: str) -> trainer.TrainConfig:
   """The TrainConfig of the flags, with `model`'s default learning rate unless one is given."""
-  lr = FLAGS.learning_rate or LEARNING_RATES.get(model, DEFAULT_LEARNING_RATE)
+  lr = FLAGS.learning_rate
+  if lr is None:                          # an explicit --learning_rate is always honoured
+    lr = LEARNING_RATES.get(model, DEFAULT_LEARNING_RATE)
   return trainer.TrainConfig.from_flags(flags.FLAGS, learning_rate=lr)
 
 
@@ -79,12 +80,9 @@ def build_model(name: str, hidden_size: int):
 def main(argv):
   del argv
   data = load_data()
-  result = trainer.fit(build_model(FLAGS.model, FLAGS.hidden_size), data, config(FLAGS.model),
-                    common_flags.workdir("har"),
-                    hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
-                             "num_layers": FLAGS.num_layers, "standardize": FLAGS.standardize,
-                             "validation_subjects": FLAGS.validation_subjects})
-  result.log_report(data.class_names)
+  common_flags.fit(build_model(FLAGS.model, FLAGS.hidden_size), data, config(FLAGS.model),
+                   "har", standardize=FLAGS.standardize, readout=FLAGS.readout,
+                   validation_subjects=FLAGS.validation_subjects)
 
 
 if __name__ == "__main__":

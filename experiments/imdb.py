@@ -79,12 +79,10 @@ def main(argv):
   steps_per_epoch = len(data.train) // FLAGS.batch_size
   config = trainer.TrainConfig.for_epochs(FLAGS, epochs=FLAGS.epochs,
                                           steps_per_epoch=steps_per_epoch)
-  result = trainer.fit(
-      model, data, config, common_flags.workdir("imdb"),
-      hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
-               "max_len": FLAGS.max_len})
+  result = common_flags.fit(model, data, config, "imdb", max_len=FLAGS.max_len,
+                            vocab_size=FLAGS.vocab_size, embed_dim=FLAGS.embed_dim,
+                            validation_fraction=FLAGS.validation_fraction)
   curves.history_figure(result.workdir, steps_per_epoch)
-  result.log_report(imdb.CLASS_NAMES)
 
 
 if __name__ == "__main__":

@@ -85,11 +85,10 @@ def main(argv):
   model = models.build(FLAGS.model, num_classes=1, **common_flags.model_kwargs())
   config = trainer.TrainConfig.for_epochs(FLAGS, epochs=FLAGS.epochs,
                                           steps_per_epoch=FLAGS.steps_per_epoch)
-  result = trainer.fit(
-      model, data.spec, config, common_flags.workdir("jena"),
-      hparams={"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
-               "lookback": FLAGS.lookback, "stride": FLAGS.stride, "split": FLAGS.split,
-               "features": list(data.feature_names)})
+  result = common_flags.fit(model, data.spec, config, "jena", lookback=FLAGS.lookback,
+                            step=FLAGS.step, delay=FLAGS.delay, stride=FLAGS.stride,
+                            split=FLAGS.split, block_rows=FLAGS.block_rows,
+                            features=list(data.feature_names))
   curves.history_figure(result.workdir, FLAGS.steps_per_epoch)
   test = forecast.report(data, result.state, result.workdir, stride=FLAGS.stride)[-1]
   logging.info("Final test MAE: %.4f (%.2f degC), naive %.4f (%.2f degC): %.1f %% below naive",

@@ -59,12 +59,9 @@ def main(argv):
   name = FLAGS.model + ("_permuted" if FLAGS.permute_seed is not None else
                         "_pixels" if pixels else "")
   config = trainer.TrainConfig.for_epochs(FLAGS, epochs=FLAGS.epochs,
-                         steps_per_epoch=len(data.train) // FLAGS.batch_size)
-  result = trainer.fit(model, data, config, common_flags.workdir("mnist", name),
-                    hparams={"preset": FLAGS.model, "hidden_size": hidden, "pixels": pixels,
-                             "permute_seed": FLAGS.permute_seed,
-                             "validation": FLAGS.validation})
-  result.log_report(mnist.CLASS_NAMES)
+                                          steps_per_epoch=len(data.train) // FLAGS.batch_size)
+  common_flags.fit(model, data, config, "mnist", name, hidden_size=hidden, pixels=pixels,
+                   permute_seed=FLAGS.permute_seed, validation=FLAGS.validation)
 
 
 if __name__ == "__main__":

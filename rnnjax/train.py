@@ -100,13 +100,14 @@ def make_optimizer(name: str, learning_rate: float, *, schedule: str = "constant
     schedule, num_steps, warmup_steps: see `make_schedule`.
     weight_decay: decoupled decay (Loshchilov & Hutter): w -= lr * weight_decay * w, added
       after the direction so adaptive optimizers do not rescale it. "adamw" defaults to 1e-4.
-    clip_norm: clip the gradient to this global L2 norm first (None: no clipping).
+    clip_norm: clip the gradient to this global L2 norm first (None or <= 0: no clipping;
+      optax would flip the gradient for a negative norm).
   """
   if name not in OPTIMIZERS:
     raise ValueError(f"Unknown optimizer {name!r}; choose from {sorted(OPTIMIZERS)}.")
   if name == "adamw" and not weight_decay:
     weight_decay = ADAMW_DEFAULT_WEIGHT_DECAY
-  parts = [optax.clip_by_global_norm(clip_norm)] if clip_norm else []
+  parts = [optax.clip_by_global_norm(clip_norm)] if clip_norm and clip_norm > 0 else []
   parts.append(OPTIMIZERS[name]())
   if weight_decay:
     parts.append(optax.add_decayed_weights(weight_decay))

@@ -33,6 +33,10 @@ class PresetTest(parameterized.TestCase):
     self.assertEqual(counts["lstm2"], 5376 + 4 * (32 * 32 + 32 * 32 + 32) + 198)
     self.assertEqual(counts["gru"], 3 * (9 * 32 + 32 * 32 + 2 * 32) + 198)   # reset-after biases
 
+  def test_layer_count_is_the_presets_depth(self):
+    self.assertEqual([models.layer_count(n, 3) for n in ("bilstm", "lstm", "lstm2", "multigru")],
+                     [1, 1, 2, 3])
+
   def test_unknown_preset_and_readout_are_errors(self):
     with self.assertRaisesRegex(ValueError, "bilstm"):
       models.build("transformer", num_classes=C)

@@ -75,17 +75,18 @@ class FitTest(parameterized.TestCase):
     model, data = TinyClassifier(dropout=0.3), tiny_data()
     reference = trainer.fit(model, data, CONFIG, _tempdir(self))
     workdir = _tempdir(self)
-    real_batch = splits.train_batch
+    real_batch = splits.Split.train_batch
 
     def killed_at_step_3(split, step, batch_size, seed):
       if step == 3:
         raise KeyboardInterrupt("simulated kill")
       return real_batch(split, step, batch_size, seed)
 
-    with mock.patch.object(common, "train_batch", killed_at_step_3):
+    with mock.patch.object(splits.Split, "train_batch", killed_at_step_3):
       with self.assertRaises(KeyboardInterrupt):
         trainer.fit(model, data, CONFIG, workdir)                 # last checkpoint: step 2
-    with mock.patch.object(common, "train_batch", side_effect=real_batch) as spy:
+    with mock.patch.object(splits.Split, "train_batch", autospec=True,
+                           side_effect=real_batch) as spy:
       resumed = trainer.fit(model, data, CONFIG, workdir)          # restores step 2
     self.assertEqual([c.args[1] for c in spy.call_args_list], [0, 2, 3, 4, 5])  # 0: init sample
     self.assertEqual(int(resumed.state.step), CONFIG.num_steps)

@@ -140,6 +140,13 @@ class RecurrentCell(nn.Module):
   num_gates: ClassVar[int] = 1
   output_is_h: ClassVar[bool] = True   # step's y_t is its new state.h (False: override)
 
+  def __post_init__(self):
+    if isinstance(self.hidden_size, bool) or not isinstance(self.hidden_size, int) \
+        or self.hidden_size < 1:
+      raise ValueError(f"{type(self).__name__}: hidden_size must be an integer >= 1; got "
+                       f"{self.hidden_size!r}.")
+    super().__post_init__()
+
   @property
   def output_size(self) -> int:
     """Width of y_t and of state.h."""

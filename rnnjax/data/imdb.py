@@ -250,7 +250,7 @@ def _save(path: str, spec: splits.DataSpec) -> None:
 
 
 def _restore(path: str, vocab_size: int) -> splits.DataSpec:
-  splits = {}
+  parts = {}
   with np.load(path) as z:
     max_len = int(z["max_len"])
     for name in ("train", "validation", "test"):
@@ -258,9 +258,9 @@ def _restore(path: str, vocab_size: int) -> splits.DataSpec:
         lengths = z[f"{name}/lengths"]
         ids = np.zeros((len(lengths), max_len), np.int32)                 # [N, T]
         ids[np.arange(max_len) < lengths[:, None]] = z[f"{name}/ids"]
-        splits[name] = splits.Split(ids, z[f"{name}/labels"], lengths)
-  return splits.DataSpec(train=splits["train"], test=splits["test"],
-                         validation=splits.get("validation"), num_classes=1,
+        parts[name] = splits.Split(ids, z[f"{name}/labels"], lengths)
+  return splits.DataSpec(train=parts["train"], test=parts["test"],
+                         validation=parts.get("validation"), num_classes=1,
                          feature_dim=vocab_size, class_names=CLASS_NAMES)
 
 

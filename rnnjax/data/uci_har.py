@@ -89,10 +89,10 @@ def load(data_dir: str | None = None, *, standardize: bool = False,
   if standardize:
     mean, std = channel_stats(parts["train"][0])                          # [D], [D]
     parts = {k: (((x - mean) / std).astype(np.float32), y) for k, (x, y) in parts.items()}
-  splits = {k: splits.Split(x, y, splits.full_lengths(len(x), NUM_STEPS))
-            for k, (x, y) in parts.items()}
-  return splits.DataSpec(train=splits["train"], test=splits["test"],
-                         validation=splits["validation"] if len(held) else None,
+  ready = {k: splits.Split(x, y, splits.full_lengths(len(x), NUM_STEPS))
+           for k, (x, y) in parts.items()}
+  return splits.DataSpec(train=ready["train"], test=ready["test"],
+                         validation=ready["validation"] if len(held) else None,
                          num_classes=NUM_CLASSES, feature_dim=len(CHANNELS),
                          class_names=tuple(str(n) for n in arrays["class_names"]))
 

@@ -42,6 +42,8 @@ class Stacked(nn.Module):
                train: bool = False):
     if not self.cells:
       raise ValueError("Stacked needs at least one cell.")
+    if not 0.0 <= self.dropout < 1.0:
+      raise ValueError(f"Stacked dropout must be in [0, 1); got {self.dropout}.")
     initial = initial_state if initial_state is not None else [None] * len(self.cells)
     if len(initial) != len(self.cells):
       raise ValueError(f"initial_state must hold {len(self.cells)} states; got {len(initial)}.")

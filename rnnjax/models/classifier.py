@@ -48,6 +48,8 @@ class SequenceClassifier(nn.Module):
     xs = inputs
     if self.vocab_size is not None:
       xs = Embedding(self.vocab_size, self.embed_dim or 32, name="embedding")(inputs)  # [B,T,E]
+    if not 0.0 <= self.dropout < 1.0:
+      raise ValueError(f"dropout must be in [0, 1); got {self.dropout}.")
     if self.readout not in READOUTS:
       raise ValueError(f"readout must be one of {READOUTS}; got {self.readout!r}.")
     h = self.encoder(xs, lengths, train=train)                           # [B, H] or [B, T, H]

@@ -24,6 +24,7 @@ def _recurrent(cell_cls, bidirectional: bool, depth: int | None) -> Callable[...
                                   cell_cls(hidden_size, **cell_kwargs), **common)
     return layers.Stacked([cell_cls(hidden_size, **cell_kwargs) for _ in range(layers_)],
                           bidirectional=bidirectional, dropout=dropout, **common)
+  make.depth = depth         # None: the num_layers argument decides
   return make
 
 
@@ -42,6 +43,23 @@ ENCODERS = {
 MODELS = tuple(ENCODERS)
 
 
+def layer_count(name: str, num_layers: int) -> int:
+  """How many recurrent layers preset `name` has when asked for `num_layers` (which only the
+  multi* presets follow)."""
+  _check(name)
+  return getattr(ENCODERS[name], "depth", None) or num_layers
+
+
+def _check_sizes(**values) -> None:
+  """Clear errors for sizes < 1 (or not integers) and rates outside [0, 1)."""
+  for key, value in values.items():
+    if key.endswith("dropout"):
+      if not 0.0 <= value < 1.0:
+        raise ValueError(f"{key} must be in [0, 1); got {value!r}.")
+    elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+      raise ValueError(f"{key} must be an integer >= 1; got {value!r}.")
+
+
 def _check(name: str) -> None:
   if name not in ENCODERS:
     raise ValueError(f"Unknown model {name!r}; choose one of {sorted(ENCODERS)}.")
@@ -58,6 +76,8 @@ def build(name: str, *, num_classes: int, hidden_size: int = 32, num_layers: int
   (e.g. `layer_norm=True`).
   """
   _check(name)
+  _check_sizes(num_classes=num_classes, hidden_size=hidden_size, num_layers=num_layers,
+               dropout=dropout, recurrent_dropout=recurrent_dropout)
   if readout not in READOUTS:
     raise ValueError(f"readout must be one of {READOUTS}; got {readout!r}.")
   encoder = ENCODERS[name](hidden_size, num_layers, dropout, recurrent_dropout,
@@ -74,6 +94,8 @@ def build_tagger(name: str, *, num_outputs: int, hidden_size: int = 32, num_laye
   [B, T]) -> [B, T, num_outputs]; it can carry its state between calls (stateful training,
   generation). Arguments as `build`."""
   _check(name)
+  _check_sizes(num_outputs=num_outputs, hidden_size=hidden_size, num_layers=num_layers,
+               dropout=dropout, recurrent_dropout=recurrent_dropout)
   encoder = ENCODERS[name](hidden_size, num_layers, dropout, recurrent_dropout,
                            return_sequences=True, return_state=True, **cell_kwargs)
   return SequenceTagger(encoder, num_outputs, vocab_size=vocab_size, embed_dim=embed_dim,

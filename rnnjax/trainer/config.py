@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
+
+from rnnjax import metrics, train
 
 
 @dataclasses.dataclass(frozen=True)
@@ -11,7 +14,8 @@ class TrainConfig:
 
   clip_norm <= 0 means no clipping; ema_decay > 0 evaluates a moving average of the parameters
   (train.TrainState); loss None picks metrics.default_loss(data.num_classes);
-  checkpoint_every None means eval_every.
+  checkpoint_every None means eval_every. Every field is checked when the config is made, so a
+  bad value fails before any compilation or I/O, naming the field, the value and the range.
   """
   optimizer: str = "adam"
   learning_rate: float = 1e-3
@@ -28,6 +32,35 @@ class TrainConfig:
   eval_batch_size: int = 500
   seed: int = 0
   loss: str | None = None
+
+  def __post_init__(self):
+    checks = [
+        ("optimizer", self.optimizer in train.OPTIMIZERS, f"one of {sorted(train.OPTIMIZERS)}"),
+        ("learning_rate", _finite(self.learning_rate) and self.learning_rate > 0,
+         "a finite number > 0"),
+        ("schedule", self.schedule in train.SCHEDULES, f"one of {train.SCHEDULES}"),
+        ("warmup_steps", _integer(self.warmup_steps) and self.warmup_steps >= 0, "an integer >= 0"),
+        ("l2", _finite(self.l2) and self.l2 >= 0, "a finite number >= 0"),
+        ("weight_decay", _finite(self.weight_decay) and self.weight_decay >= 0,
+         "a finite number >= 0"),
+        ("clip_norm", _finite(self.clip_norm), "a finite number (<= 0: no clipping)"),
+        ("ema_decay", _finite(self.ema_decay) and 0 <= self.ema_decay < 1, "in [0, 1)"),
+        ("batch_size", _integer(self.batch_size) and self.batch_size >= 1, "an integer >= 1"),
+        ("num_steps", _integer(self.num_steps) and self.num_steps >= 0, "an integer >= 0"),
+        ("eval_every", _integer(self.eval_every) and self.eval_every >= 1, "an integer >= 1"),
+        ("checkpoint_every", self.checkpoint_every is None or (
+            _integer(self.checkpoint_every) and self.checkpoint_every >= 1),
+         "None or an integer >= 1"),
+        ("eval_batch_size", _integer(self.eval_batch_size) and self.eval_batch_size >= 1,
+         "an integer >= 1"),
+        ("seed", _integer(self.seed), "an integer"),
+        ("loss", self.loss is None or self.loss in metrics.LOSSES,
+         f"None or one of {sorted(metrics.LOSSES)}"),
+    ]
+    for name, ok, accepted in checks:
+      if not ok:
+        raise ValueError(f"TrainConfig.{name} (flag --{name}) must be {accepted}; got "
+                         f"{getattr(self, name)!r}.")
 
   @classmethod
   def from_flags(cls, flag_values: Any, **overrides: Any) -> TrainConfig:
@@ -46,3 +79,11 @@ class TrainConfig:
                        "(is batch_size larger than the training set?).")
     return cls.from_flags(flag_values, num_steps=epochs * steps_per_epoch,
                           eval_every=steps_per_epoch, **overrides)
+
+
+def _finite(value: Any) -> bool:
+  return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _integer(value: Any) -> bool:
+  return isinstance(value, int) and not isinstance(value, bool)

@@ -66,8 +66,8 @@ def log_report(summary: Mapping[str, Any], workdir: str, class_names: Sequence[s
   """Logs the final test accuracy, the per-class accuracy and the confusion matrix (or the
   regression errors) of a test-set summary."""
   if "accuracy" not in summary:
-    logging.info("Final test loss %.4f, MAE %.4f, MSE %.4f.", summary["loss"], summary["mae"],
-                 summary["mse"])
+    logging.info("Test loss %.4f, MAE %.4f, MSE %.4f (workdir %s).", summary["loss"],
+                 summary["mae"], summary["mse"], workdir)
     return
   names = list(class_names) or [str(i) for i in range(len(summary["confusion"]))]
   logging.info("Final test accuracy: %.2f %% (workdir %s)", 100 * summary["accuracy"], workdir)

@@ -31,6 +31,7 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 from absl import logging
 from jax.sharding import NamedSharding, PartitionSpec as P
 
@@ -38,10 +39,11 @@ from rnnjax import metrics, train
 from rnnjax.data import splits
 from rnnjax.reports import curves
 from rnnjax.trainer import checkpoints, runtime
+from rnnjax.trainer import workdir as workdir_lib
 from rnnjax.trainer.config import TrainConfig
 from rnnjax.trainer.devices import check_batch_size, make_mesh, one_step_in_flight, shard_batch
-from rnnjax.trainer.progress import (MetricsWriter, format_progress, log_report, quiet_orbax,
-                                     to_json)
+from rnnjax.trainer.progress import (METRICS_FILE, MetricsWriter, format_progress, log_report,
+                                     quiet_orbax, to_json)
 
 CURVES_FILE = "curves.png"
 
@@ -83,7 +85,7 @@ def evaluate(eval_fn, state: train.TrainState, split: splits.Split | splits.Stre
 
 
 def _hparams(model: nn.Module, data: splits.DataSpec, config: TrainConfig,
-             extra: Mapping[str, Any] | None) -> dict[str, Any]:
+             extra: Mapping[str, Any] | None, mesh: jax.sharding.Mesh) -> dict[str, Any]:
   """The model's scalar attributes, the config, data sizes, devices and `extra` (which wins)."""
   scalars = (int, float, str, bool, type(None))
   fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
@@ -92,7 +94,7 @@ def _hparams(model: nn.Module, data: splits.DataSpec, config: TrainConfig,
       "eval_split": "validation", "validation_size": len(data.validation)}
   return {"model": type(model).__name__, **fields, **dataclasses.asdict(config),
           "num_classes": data.num_classes, "train_size": len(data.train),
-          "test_size": len(data.test), **validation, "devices": jax.device_count(),
+          "test_size": len(data.test), **validation, "devices": mesh.devices.size,
           **(extra or {})}
 
 
@@ -115,24 +117,46 @@ class _Run:
 
 def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: str, *,
         devices: Sequence[jax.Device] | None = None,
-        hparams: Mapping[str, Any] | None = None) -> Result:
+        hparams: Mapping[str, Any] | None = None, overwrite: bool = False) -> Result:
   """Trains `model` on data.train for config.num_steps, resuming from workdir's checkpoints.
 
   `devices` limits the data-parallel mesh (default: all); `hparams` adds to the hyperparameters
   written once at the top of workdir/metrics.jsonl (e.g. the preset name and hidden size).
+  The workdir belongs to one run (trainer.workdir): another configuration there is refused
+  before anything is compiled, unless `overwrite` (start over); a second run at once is locked
+  out.
 
   Logs a progress line and appends a metrics record every eval_every steps and at the end,
   saves checkpoints (max 2 kept) every checkpoint_every steps and at the end, evaluates the test
-  split at the end and draws the training curves to workdir/curves.png. Returns the final state
-  and the test-set summary.
+  split at the end, logs the final test result and then draws the training curves to
+  workdir/curves.png (a figure that fails is a warning). A loss that is not finite stops the run
+  (NonFiniteLossError) before it is checkpointed. Returns the final state and the test-set
+  summary.
   """
   py_logging.getLogger("absl").addFilter(quiet_orbax)   # idempotent: a set of filters
-  runtime.tune_malloc()                                  # ~2x per CPU step; see trainer.runtime
   mesh = make_mesh(devices)
   check_batch_size(config.batch_size, mesh)
+  with workdir_lib.claim(workdir, _hparams(model, data, config, hparams, mesh),
+                         overwrite=overwrite):
+    result = _fit(model, data, config, workdir, mesh, hparams)
+  result.log_report(data.class_names)
+  if jax.process_index() == 0:
+    _draw(os.path.join(workdir, METRICS_FILE), os.path.join(workdir, CURVES_FILE))
+  return result
+
+
+def _draw(metrics_path: str, png_path: str) -> None:
+  try:
+    curves.training_curves(metrics_path, png_path)
+  except Exception as e:  # noqa: BLE001  (a figure must never lose a finished run's result)
+    logging.warning("Could not draw %s (%s: %s); the run's results are in %s.", png_path,
+                    type(e).__name__, e, metrics_path)
+
+
+def _fit(model, data, config, workdir, mesh, hparams) -> Result:
+  runtime.tune_malloc()                                  # ~2x per CPU step; see trainer.runtime
   eval_batch_size = -(-config.eval_batch_size // mesh.devices.size) * mesh.devices.size
   loss = config.loss or metrics.default_loss(data.num_classes)
-  os.makedirs(workdir, exist_ok=True)
   init_key, dropout_key = jax.random.split(jax.random.key(config.seed))
   tx = train.make_optimizer(config.optimizer, config.learning_rate, schedule=config.schedule,
                             num_steps=config.num_steps, warmup_steps=config.warmup_steps,
@@ -150,7 +174,7 @@ def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: s
              evaluate=functools.partial(evaluate, eval_fn, batch_size=eval_batch_size, mesh=mesh),
              eval_split="test" if data.validation is None else "validation",
              checkpoints=checkpoints.manager(workdir),
-             writer=MetricsWriter(workdir, _hparams(model, data, config, hparams)),
+             writer=MetricsWriter(workdir, _hparams(model, data, config, hparams, mesh)),
              dropout_key=jax.device_put(dropout_key, replicated))
   try:
     state, history, last = _train(run, checkpoints.restore(run.checkpoints, state))
@@ -163,8 +187,6 @@ def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: s
   else:
     result.validation = last or run.evaluate(state, data.validation)
     result.eval = _final_test(run, state, result.validation)
-  if run.writer.active:
-    curves.training_curves(run.writer.path, os.path.join(workdir, CURVES_FILE))
   return result
 
 
@@ -186,25 +208,48 @@ def _train(run: _Run, state: train.TrainState):
   config, start = run.config, int(jax.device_get(state.step))
   every = config.checkpoint_every or config.eval_every
   wait = one_step_in_flight(run.mesh)
-  history, window, summary = [], [], None
+  history, window, unchecked, summary = [], [], [], None
   tick = run_start = time.perf_counter()
   for step in range(start, config.num_steps):
     batch = run.data.train.train_batch(step, config.batch_size, config.seed)
     state, sums = run.train_fn(state, shard_batch(batch, run.mesh), run.dropout_key)
     window.append(sums)
+    unchecked.append((step + 1, sums["loss"]))
     done = step + 1
     if wait or done == start + 1:
       jax.block_until_ready(sums)
     if done == start + 1:
       logging.info("First train step (compilation included): %.1f s.", time.perf_counter() - tick)
-    if done % config.eval_every == 0 or done == config.num_steps:
+    log, save = (done % n == 0 or done == config.num_steps for n in (config.eval_every, every))
+    if log or save:
+      check_finite(unchecked, run.checkpoints)
+      unchecked = []
+    if log:
       record, summary = _log(run, state, done, window, time.perf_counter() - tick,
                              time.perf_counter() - run_start)
       history.append(record)
       window, tick = [], time.perf_counter()
-    if done % every == 0 or done == config.num_steps:
+    if save:
       checkpoints.save(run.checkpoints, done, state)
   return state, history, summary
+
+
+class NonFiniteLossError(FloatingPointError):
+  """The training loss became NaN or infinite."""
+
+
+def check_finite(losses: list[tuple[int, Any]], manager) -> None:
+  """Raises NonFiniteLossError naming the first step whose loss sum is not finite, and the last
+  checkpoint (which was saved before it, so it is a good one)."""
+  values = jax.device_get([loss for _, loss in losses])
+  for (step, _), value in zip(losses, values):
+    if not np.isfinite(value):
+      last = manager.latest_step()
+      raise NonFiniteLossError(
+          f"The training loss is {float(value)} at step {step}: training stopped. The last good "
+          f"checkpoint is step {last} in {manager.directory}" if last is not None else
+          f"The training loss is {float(value)} at step {step}: training stopped (no checkpoint "
+          "was saved before it).")
 
 
 def _log(run: _Run, state: train.TrainState, step: int, window: list[Any], window_s: float,
