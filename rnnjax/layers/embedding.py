@@ -17,7 +17,9 @@ class Embedding(nn.Module):
   """Token ids [B, T] int -> vectors [B, T, E]; table `embedding` [V, E] (V*E parameters).
 
   Initialised uniform in [-0.05, 0.05] as Keras' Embedding. Ids outside [0, V) raise at trace
-  time when concrete; under `jit` they are clipped (JAX gather semantics).
+  time when concrete (also when closed over inside `jit`); when traced they cannot be checked
+  and give NaN vectors (JAX's gather fills out-of-range rows), so a bad id shows up as a
+  non-finite loss, which stops training, instead of silently reading another word's vector.
 
   Attributes:
     vocab_size: V. features: E.
@@ -37,4 +39,4 @@ class Embedding(nn.Module):
       low, high = int(host.min()), int(host.max())
       if low < 0 or high >= self.vocab_size:
         raise ValueError(f"token ids must lie in [0, {self.vocab_size}); got [{low}, {high}].")
-    return jnp.take(table, ids, axis=0)                                 # [B, T, E]
+    return jnp.take(table, ids, axis=0, mode="fill", fill_value=jnp.nan)  # [B, T, E]
