@@ -14,11 +14,11 @@ JENA_COLUMNS = ("p (mbar)", "T (degC)", "Tpot (K)", "Tdew (degC)", "rh (%)", "VP
                 "wv (m/s)", "max. wv (m/s)", "wd (deg)", "rain (mm)")
 
 
-def write_mnist(root: str) -> dict[str, str]:
-  """8 training and 4 test images as the four gzipped IDX files."""
+def write_mnist(root: str, n_train: int = 8) -> dict[str, str]:
+  """n_train training and 4 test images as the four gzipped IDX files."""
   rng = np.random.default_rng(0)
-  arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (8, 28, 28)),
-            "train-labels-idx1-ubyte": np.arange(8) % 10,
+  arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28)),
+            "train-labels-idx1-ubyte": np.arange(n_train) % 10,
             "t10k-images-idx3-ubyte": rng.integers(0, 256, (4, 28, 28)),
             "t10k-labels-idx1-ubyte": np.arange(4) % 10}
   os.makedirs(root)
@@ -56,8 +56,9 @@ def write_jena(root: str) -> dict[str, str]:
 
 
 EXPERIMENTS = [
-    dict(testcase_name="mnist_rows", script="mnist.py", fixture=write_mnist,
-         flags=TINY + ["--epochs=2", "--model=rnn", "--validation=4"],   # 4 train images / 4 x 2
+    dict(testcase_name="mnist_rows", script="mnist.py",
+         fixture=lambda root: write_mnist(root, n_train=12),
+         flags=TINY + ["--epochs=1", "--model=rnn", "--validation=4"],   # 8 train images: 2 x 4
          outputs=["metrics.jsonl", "curves.png"],
          log_lines=["step 0002 : loss is", "Final test accuracy", "Confusion matrix"]),
     dict(testcase_name="imdb", script="imdb.py", fixture=write_imdb,

@@ -1,4 +1,5 @@
-"""Two-step smoke runs of every program in experiments/ on tiny fixtures in the original formats.
+"""Two-step smoke runs of every program in experiments/ on tiny fixtures in the original formats,
+on 8 devices (batches that do not divide by them are rounded up).
 
 Adding an experiment is one entry in EXPERIMENTS: the script, a fixture writer (tmp folder ->
 the flags that point the script at the fixture), flags that make the run tiny, and the files
@@ -13,6 +14,7 @@ import tempfile
 import numpy as np
 from absl.testing import absltest, parameterized
 
+import seed_fixtures
 from seed_fixtures import EXPERIMENTS as SEED_EXPERIMENTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,11 +24,11 @@ HAR_ACTIVITIES = ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING"
                   "LAYING")
 
 
-def write_uci_har(root: str) -> dict[str, str]:
-  """A 12-train / 6-test UCI HAR in the original layout under root/"UCI HAR Dataset"."""
+def write_uci_har(root: str, n_train: int = 12) -> dict[str, str]:
+  """An n_train-train / 6-test UCI HAR in the original layout under root/"UCI HAR Dataset"."""
   folder = os.path.join(root, "UCI HAR Dataset")
   rng = np.random.default_rng(0)
-  for split, n in (("train", 12), ("test", 6)):
+  for split, n in (("train", n_train), ("test", 6)):
     signals = os.path.join(folder, split, "Inertial Signals")
     os.makedirs(signals)
     for channel in HAR_CHANNELS:
@@ -64,7 +66,7 @@ class ExperimentSmokeTest(parameterized.TestCase):
       data_flags = fixture(os.path.join(tmp, "data"))
       workdir = os.path.join(tmp, "workdir")
       env = {**os.environ, "JAX_PLATFORMS": "cpu", "RNNJAX_DATA_DIR": os.path.join(tmp, "cache"),
-             "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+             "XLA_FLAGS": "--xla_force_host_platform_device_count=8"}   # any device count
       command = [sys.executable, os.path.join(ROOT, "experiments", script),
                  f"--workdir={workdir}", *flags, *(f"--{k}={v}" for k, v in data_flags.items())]
       done = subprocess.run(command, env=env, cwd=tmp, capture_output=True, text=True,
@@ -78,6 +80,29 @@ class ExperimentSmokeTest(parameterized.TestCase):
       if os.path.exists(metrics):                    # a grid writes one per point instead
         with open(metrics) as f:
           self.assertIn(2, [json.loads(line).get("step") for line in f])
+
+
+class EightDeviceTest(absltest.TestCase):
+  """The seeds' default batch of 100 (HAR and MNIST) on 8 devices (Colab/Kaggle TPU v5e-8):
+  rounded up to 104 with a warning, and the run finishes."""
+
+  def test_default_batch_sizes_run_on_eight_devices(self):
+    for script, fixture, flags in (
+        ("har.py", lambda d: write_uci_har(d, n_train=160), ["--num_steps=1"]),
+        ("mnist.py", lambda d: seed_fixtures.write_mnist(d, n_train=112),
+         ["--epochs=1", "--validation=4", "--model=rnn"])):
+      with tempfile.TemporaryDirectory() as tmp:
+        data_flags = fixture(os.path.join(tmp, "data"))
+        env = {**os.environ, "JAX_PLATFORMS": "cpu",
+               "XLA_FLAGS": "--xla_force_host_platform_device_count=8"}
+        done = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "experiments", script), "--hidden_size=4",
+             f"--workdir={os.path.join(tmp, 'run')}", "--validation_subjects=1" if script ==
+             "har.py" else "--seed=0", *flags, f"--data_dir={data_flags['data_dir']}"],
+            env=env, cwd=tmp, capture_output=True, text=True, timeout=300)
+        self.assertEqual(done.returncode, 0, done.stderr[-3000:])
+        self.assertIn("training with batches of 104 (13 per device)", done.stderr)
+        self.assertIn("Final test accuracy", done.stderr)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from absl import flags
 from absl.testing import absltest, parameterized
 
 from rnnjax import trainer
-from rnnjax.trainer import devices, training
+from rnnjax.trainer import devices, progress, training
 from rnnjax.data import splits
 from test_train import TinyClassifier
 
@@ -98,11 +98,18 @@ class FitTest(parameterized.TestCase):
     with open(os.path.join(workdir, trainer.METRICS_FILE)) as f:
       self.assertEqual(sum("hparams" in line for line in f), 1)
 
-  def test_batch_that_does_not_divide_by_devices_is_an_error(self):
+  def test_a_batch_that_does_not_divide_by_the_devices_is_rounded_up_and_logged(self):
     self.assertEqual(jax.device_count(), 2)                    # tests/conftest.py
     config = trainer.TrainConfig(batch_size=7, num_steps=1)
-    with self.assertRaisesRegex(ValueError, r"batch_size=7 does not divide by the 2 devices"):
-      trainer.fit(TinyClassifier(), tiny_data(), config, _tempdir(self))
+    with self.assertLogs("absl", level="WARNING") as logs:
+      result = trainer.fit(TinyClassifier(), tiny_data(), config, _tempdir(self))
+    self.assertTrue(any("training with batches of 8 (4 per device)" in r.getMessage()
+                        for r in logs.records))
+    self.assertEqual(int(result.state.step), 1)
+
+  def test_eta_of_a_day_or_more_prints_days(self):
+    self.assertEqual(progress.format_eta(52.4), "0:00:52")
+    self.assertEqual(progress.format_eta(3 * 86400 + 7384), "3 days, 2:03:04")
 
   def test_shard_batch_splits_rows_over_devices(self):
     mesh = trainer.make_mesh()

@@ -1,16 +1,16 @@
 """What a run reports while it trains: progress lines, the metrics file, the final report."""
 from __future__ import annotations
 
+import datetime
 import json
 import logging as py_logging
 import os
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
 import numpy as np
-from absl import logging
+from absl import flags, logging
 
 from rnnjax import metrics
 
@@ -28,12 +28,44 @@ def to_json(summary: Mapping[str, Any], prefix: str) -> dict[str, Any]:
           for k, v in summary.items()}
 
 
+def show_info_logs() -> None:
+  """Makes absl's INFO lines (the progress lines) visible in plain scripts and notebooks too:
+  outside `app.run` absl drops them until its flags are parsed."""
+  if not flags.FLAGS.is_parsed() and logging.get_verbosity() < logging.INFO:
+    logging.set_verbosity(logging.INFO)
+
+
+def format_eta(seconds: float) -> str:
+  """0:00:52, 12:03:04, or 3 days, 2:03:04 (whole seconds)."""
+  return str(datetime.timedelta(seconds=round(max(seconds, 0.0))))
+
+
+class ProgressBar:
+  """A tqdm bar over the training steps where one can be shown (a terminal or a notebook: tqdm
+  turns itself off when stderr is redirected to a file); only process 0 draws it."""
+
+  def __init__(self, total: int, initial: int):
+    from tqdm.auto import tqdm  # noqa: PLC0415  (one small import, only when training)
+    self._bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True,
+                     disable=None if jax.process_index() == 0 else True, leave=False)
+
+  def update(self, steps: int, **postfix: str) -> None:
+    if postfix:
+      self._bar.set_postfix(postfix, refresh=False)
+    self._bar.update(steps)
+
+  def close(self) -> None:
+    self._bar.close()
+
+
 def format_progress(step: int, train_summary: Mapping[str, Any], eval_summary: Mapping[str, Any],
-                    steps_per_sec: float, eta_s: float, split: str = "test") -> str:
+                    steps_per_sec: float | None, eta_s: float | None,
+                    split: str = "test") -> str:
   """The UCI HAR tutorial's line plus speed, e.g. "step 0500 : loss is 000.75, accuracy on
   training set 60.0 %, accuracy on test set 60.67 % (85.1 steps/s, ETA 0:00:52)". The loss is
   the training objective (data loss + L2) averaged since the previous line, like the accuracy;
-  `split` names the evaluated split ("test" or "validation")."""
+  `split` names the evaluated split ("test" or "validation"). The speed leaves out the first
+  step of a run (its compilation); ETAs of a day or more print days."""
   loss = train_summary.get("objective", train_summary["loss"])
   if "accuracy" in train_summary:
     quality = (f"accuracy on training set {100 * train_summary['accuracy']:.1f} %, "
@@ -41,9 +73,9 @@ def format_progress(step: int, train_summary: Mapping[str, Any], eval_summary: M
   else:
     quality = (f"MAE on training set {train_summary['mae']:.4f}, "
                f"MAE on {split} set {eval_summary['mae']:.4f}")
-  eta = time.strftime("%H:%M:%S", time.gmtime(max(eta_s, 0)))
-  return (f"step {step:04d} : loss is {loss:06.2f}, {quality} "
-          f"({steps_per_sec:.1f} steps/s, ETA {eta})")
+  speed = ("speed after the compiling step: not yet measured" if steps_per_sec is None else
+           f"{steps_per_sec:.1f} steps/s, ETA {format_eta(eta_s)}")
+  return f"step {step:04d} : loss is {loss:06.2f}, {quality} ({speed})"
 
 
 class MetricsWriter:

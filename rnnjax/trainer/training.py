@@ -41,9 +41,9 @@ from rnnjax.reports import curves
 from rnnjax.trainer import checkpoints, runtime
 from rnnjax.trainer import workdir as workdir_lib
 from rnnjax.trainer.config import TrainConfig
-from rnnjax.trainer.devices import check_batch_size, make_mesh, one_step_in_flight, shard_batch
-from rnnjax.trainer.progress import (METRICS_FILE, MetricsWriter, format_progress, log_report,
-                                     quiet_orbax, to_json)
+from rnnjax.trainer.devices import make_mesh, one_step_in_flight, shard_batch
+from rnnjax.trainer.progress import (METRICS_FILE, MetricsWriter, ProgressBar, format_progress,
+                                     log_report, quiet_orbax, show_info_logs, to_json)
 
 CURVES_FILE = "curves.png"
 
@@ -134,8 +134,8 @@ def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: s
   summary.
   """
   py_logging.getLogger("absl").addFilter(quiet_orbax)   # idempotent: a set of filters
-  mesh = make_mesh(devices)
-  check_batch_size(config.batch_size, mesh)
+  show_info_logs()
+  mesh, config = fit_batch_to_devices(config, make_mesh(devices), data.train.stateful)
   with workdir_lib.claim(workdir, _hparams(model, data, config, hparams, mesh),
                          overwrite=overwrite):
     result = _fit(model, data, config, workdir, mesh, hparams)
@@ -143,6 +143,26 @@ def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: s
   if jax.process_index() == 0:
     _draw(os.path.join(workdir, METRICS_FILE), os.path.join(workdir, CURVES_FILE))
   return result
+
+
+def fit_batch_to_devices(config: TrainConfig, mesh: jax.sharding.Mesh,
+                         stateful: bool) -> tuple[jax.sharding.Mesh, TrainConfig]:
+  """Any device count runs every experiment: a batch that does not divide by the mesh's devices
+  is rounded up to a multiple of them; a stream's batch (its rows) cannot change, so it runs on
+  the largest number of the mesh's devices that divides it. Either is logged."""
+  n = mesh.devices.size
+  if config.batch_size % n == 0:
+    return mesh, config
+  if stateful:
+    k = max(d for d in range(1, n + 1) if config.batch_size % d == 0)
+    logging.warning("The stream's %d rows do not divide by the %d devices: training on %d of "
+                    "them.", config.batch_size, n, k)
+    return make_mesh(list(mesh.devices.flat)[:k]), config
+  rounded = -(-config.batch_size // n) * n
+  logging.warning("batch_size=%d does not divide by the %d devices of the data-parallel mesh: "
+                  "training with batches of %d (%d per device). Pass a multiple of %d to "
+                  "choose yourself.", config.batch_size, n, rounded, rounded // n, n)
+  return mesh, dataclasses.replace(config, batch_size=rounded)
 
 
 def _draw(metrics_path: str, png_path: str) -> None:
@@ -208,8 +228,19 @@ def _train(run: _Run, state: train.TrainState):
   config, start = run.config, int(jax.device_get(state.step))
   every = config.checkpoint_every or config.eval_every
   wait = one_step_in_flight(run.mesh)
+  bar = ProgressBar(config.num_steps, start)
+  try:
+    return _steps(run, state, start, every, wait, bar)
+  finally:
+    bar.close()
+
+
+def _steps(run: _Run, state: train.TrainState, start: int, every: int, wait: bool,
+           bar: ProgressBar):
+  config = run.config
   history, window, unchecked, summary = [], [], [], None
   tick = run_start = time.perf_counter()
+  timed = 0                       # steps since `tick` (the first one, with compilation, is not)
   for step in range(start, config.num_steps):
     batch = run.data.train.train_batch(step, config.batch_size, config.seed)
     state, sums = run.train_fn(state, shard_batch(batch, run.mesh), run.dropout_key)
@@ -220,15 +251,19 @@ def _train(run: _Run, state: train.TrainState):
       jax.block_until_ready(sums)
     if done == start + 1:
       logging.info("First train step (compilation included): %.1f s.", time.perf_counter() - tick)
+      tick = time.perf_counter()                              # speeds exclude the compilation
+    else:
+      timed += 1
+    bar.update(1)
     log, save = (done % n == 0 or done == config.num_steps for n in (config.eval_every, every))
     if log or save:
       check_finite(unchecked, run.checkpoints)
       unchecked = []
     if log:
-      record, summary = _log(run, state, done, window, time.perf_counter() - tick,
+      record, summary = _log(run, state, done, window, timed, time.perf_counter() - tick,
                              time.perf_counter() - run_start)
       history.append(record)
-      window, tick = [], time.perf_counter()
+      window, tick, timed = [], time.perf_counter(), 0
     if save:
       checkpoints.save(run.checkpoints, done, state)
   return state, history, summary
@@ -252,17 +287,18 @@ def check_finite(losses: list[tuple[int, Any]], manager) -> None:
           "was saved before it).")
 
 
-def _log(run: _Run, state: train.TrainState, step: int, window: list[Any], window_s: float,
-         elapsed_s: float) -> tuple[dict[str, Any], dict[str, Any]]:
+def _log(run: _Run, state: train.TrainState, step: int, window: list[Any], timed: int,
+         window_s: float, elapsed_s: float) -> tuple[dict[str, Any], dict[str, Any]]:
   """Evaluates, logs the progress line and appends the metrics record of `step`; returns the
   record and the evaluation summary."""
   train_summary = metrics.summarize(metrics.merge(window))
-  speed = len(window) / window_s
+  speed = timed / window_s if timed else None            # None: only the compiling step so far
   eval_start = time.perf_counter()
   summary = run.evaluate_during(state)
   eval_s = time.perf_counter() - eval_start
   logging.info(format_progress(step, train_summary, summary, speed,
-                               (run.config.num_steps - step) / speed, split=run.eval_split))
+                               (run.config.num_steps - step) / speed if speed else None,
+                               split=run.eval_split))
   record = {"step": step, **to_json(train_summary, "train"), **to_json(summary, "eval"),
             "steps_per_sec": speed, "eval_s": eval_s, "elapsed_s": elapsed_s}
   run.writer.write(record)
