@@ -1,0 +1,171 @@
+r"""Runs every experiment's default configuration and writes the results table.
+
+  python experiments/reproduce.py --data_root=<folder> --out=results
+  python experiments/reproduce.py --quick --out=/tmp/smoke      # 2-step runs: a smoke check
+  python experiments/reproduce.py --only=har_bilstm,imdb_lstm      # some rows
+
+Each row runs one experiment as its own process (its default flags plus the row's), collects
+every `Final <metric>: <value>` line it prints, its wall time and exit status, and the table
+(results/results.md, results/results.json) records the package versions, the machine, the date
+and the load average before and after each run, so that a user can regenerate the published
+numbers and compare. Logs and workdirs go under <out>/runs/<row>; an existing workdir resumes (a
+finished run only re-evaluates), so a killed reproduce run picks up where it stopped.
+
+Data: --data_root holds one folder per data set as each loader expects it (uci_har: the folder
+holding "UCI HAR Dataset"; mnist: the IDX files; imdb: aclImdb/; jena_climate: the CSV), or
+pass --data_dirs=har=<dir>,mnist=<dir>,... for each; a data set that is absent is downloaded
+by its loader (online) or its rows fail with the loader's message.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from importlib import metadata
+
+from absl import app, flags
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PACKAGES = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "tensorflow-datasets")
+FINAL = re.compile(r"Final ([^:\n]+): ([^\n]+)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+  """One run: `script` with `flags`, reading data set `data` (a key of --data_dirs)."""
+  name: str
+  script: str
+  flags: tuple[str, ...] = ()
+  data: str | None = None
+  quick: tuple[str, ...] = ("--num_steps=2", "--eval_every=1")
+
+
+EPOCHS = ("--epochs=1",)
+ROWS = (
+    *(Row(f"har_bilstm_seed{s}", "har.py", ("--model=bilstm", f"--seed={s}"), "har")
+      for s in (0, 1, 2)),
+    *(Row(f"har_{m}", "har.py", (f"--model={m}",), "har")
+      for m in ("bigru", "lstm2", "lstm", "gru", "rnn")),
+    Row("mnist_lstm", "mnist.py", (), "mnist", EPOCHS + ("--num_steps=2",)),
+    Row("mnist_rnn", "mnist.py", ("--model=rnn",), "mnist", EPOCHS + ("--num_steps=2",)),
+    Row("imdb_lstm", "imdb.py", (), "imdb", EPOCHS + ("--max_len=20",)),
+    Row("imdb_rnn", "imdb.py", ("--model=rnn",), "imdb", EPOCHS + ("--max_len=20",)),
+    Row("jena_gru", "jena.py", (), "jena", EPOCHS + ("--steps_per_epoch=2",)),
+)
+
+flags.DEFINE_string("out", "results", "Where results.md, results.json and runs/ go.")
+flags.DEFINE_string("data_root", None, "Folder with uci_har/, mnist/, imdb/, jena_climate/.")
+flags.DEFINE_list("data_dirs", [], "name=folder pairs (har, mnist, imdb, jena) overriding "
+                  "--data_root.")
+flags.DEFINE_list("only", [], "Run only these rows (names as in the table).")
+flags.DEFINE_bool("quick", False, "Tiny runs (a few steps) of every row: a smoke check, not "
+                  "results.")
+flags.DEFINE_list("extra_flags", [], "row=--flag pairs added to a row's command (a row may be "
+                  "named more than once); tests use them to point rows at tiny fixtures.")
+flags.DEFINE_integer("timeout", 3600, "Seconds one row may run.")
+FLAGS = flags.FLAGS
+FOLDERS = {"har": "uci_har", "mnist": "mnist", "imdb": "imdb", "jena": "jena_climate"}
+
+
+def environment() -> dict:
+  """Package versions, Python, machine and date, recorded beside every table."""
+  versions = {}
+  for name in PACKAGES:
+    try:
+      versions[name] = metadata.version(name)
+    except metadata.PackageNotFoundError:
+      versions[name] = None
+  cpu = platform.processor() or platform.machine()
+  if os.path.exists("/proc/cpuinfo"):
+    with open("/proc/cpuinfo") as f:
+      cpu = next((line.split(":", 1)[1].strip() for line in f if "model name" in line), cpu)
+  return {"versions": versions, "python": platform.python_version(), "cpu": cpu,
+          "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+          "quick": FLAGS.quick}
+
+
+def data_dirs() -> dict[str, str]:
+  dirs = {k: os.path.join(FLAGS.data_root, v) for k, v in FOLDERS.items()} if FLAGS.data_root \
+      else {}
+  for pair in FLAGS.data_dirs:
+    key, _, value = pair.partition("=")
+    if key not in FOLDERS:
+      raise app.UsageError(f"--data_dirs: {key!r} is not one of {sorted(FOLDERS)}.")
+    dirs[key] = value
+  return dirs
+
+
+def command(row: Row, dirs: dict[str, str], workdir: str) -> list[str]:
+  extra = [f.partition("=")[2] for f in FLAGS.extra_flags if f.partition("=")[0] == row.name]
+  data = [f"--data_dir={dirs[row.data]}"] if row.data in dirs else []
+  return [sys.executable, os.path.join(HERE, row.script), *row.flags, *data,
+          f"--workdir={workdir}", *(row.quick if FLAGS.quick else ()), *extra]
+
+
+def run(row: Row, dirs: dict[str, str]) -> dict:
+  """Runs one row; returns its record (command, Final lines, wall time, exit status, load)."""
+  folder = os.path.join(FLAGS.out, "runs", row.name)
+  os.makedirs(folder, exist_ok=True)
+  argv = command(row, dirs, os.path.join(folder, "workdir"))
+  load_before = os.getloadavg()[0]
+  start = time.perf_counter()
+  with open(os.path.join(folder, "log.txt"), "w") as log:
+    try:
+      done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=FLAGS.timeout)
+      status = done.returncode
+    except subprocess.TimeoutExpired:
+      status = "timeout"
+  wall = time.perf_counter() - start
+  with open(os.path.join(folder, "log.txt")) as f:
+    finals = dict(FINAL.findall(f.read()))
+  record = {"row": row.name, "command": " ".join(["python"] + [os.path.relpath(a) if a.endswith(
+      ".py") else a for a in argv[1:]]), "final": finals, "wall_s": round(wall, 1),
+            "status": status, "load_before": round(load_before, 2),
+            "load_after": round(os.getloadavg()[0], 2)}
+  print(f"{row.name}: {finals or 'no Final line'} ({wall:.0f} s, exit {status})", flush=True)
+  return record
+
+
+def write(records: list[dict], env: dict) -> str:
+  """results.json and results.md in --out; returns the markdown."""
+  with open(os.path.join(FLAGS.out, "results.json"), "w") as f:
+    json.dump({"environment": env, "rows": records}, f, indent=1)
+  versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
+  lines = ["# rnnjax results" + (" (quick smoke run: not results)" if env["quick"] else ""), "",
+           f"Made by `python experiments/reproduce.py{' --quick' if env['quick'] else ''}` on "
+           f"{env['date']}: {env['cpu']}, {env['cores']} cores, Python {env['python']}; "
+           f"{versions}.", "",
+           "| row | final metric | wall time | load (before/after) | exit | command |",
+           "|---|---|---:|---|---|---|"]
+  for r in records:
+    finals = "; ".join(f"{k}: {v}" for k, v in r["final"].items()) or "-"
+    lines.append(f"| {r['row']} | {finals} | {r['wall_s']:.0f} s | {r['load_before']} / "
+                 f"{r['load_after']} | {r['status']} | `{r['command']}` |")
+  text = "\n".join(lines) + "\n"
+  with open(os.path.join(FLAGS.out, "results.md"), "w") as f:
+    f.write(text)
+  return text
+
+
+def main(argv):
+  del argv
+  names = {r.name for r in ROWS}
+  unknown = sorted(set(FLAGS.only) - names)
+  if unknown:
+    raise app.UsageError(f"--only: unknown rows {unknown}; rows are {sorted(names)}.")
+  os.makedirs(FLAGS.out, exist_ok=True)
+  env, dirs = environment(), data_dirs()
+  records = [run(row, dirs) for row in ROWS if not FLAGS.only or row.name in FLAGS.only]
+  print(write(records, env))
+  failed = [r["row"] for r in records if r["status"] != 0]
+  if failed:
+    raise SystemExit(f"Rows that failed: {failed} (logs in {FLAGS.out}/runs/<row>/log.txt).")
+
+
+if __name__ == "__main__":
+  app.run(main)
