@@ -138,6 +138,26 @@ class WrapperOptionsTest(parameterized.TestCase):
     np.testing.assert_allclose(out, ys, rtol=1e-6)
 
 
+class ResidualTest(absltest.TestCase):
+
+  def test_residual_stack_adds_each_layers_input_and_reads_the_last_output_per_direction(self):
+    stack = layers.Stacked([cells.LSTMCell(H)] * 2, bidirectional=True, residual=True)
+    variables = init(stack, XS, LENGTHS)
+    ys = stack.apply(variables, XS, LENGTHS)                       # [B, T, 2H]
+    first = layers.Bidirectional(cells.LSTMCell(H), cells.LSTMCell(H)).apply(
+        {"params": variables["params"]["layer_0"]}, XS, LENGTHS)
+    second = layers.Bidirectional(cells.LSTMCell(H), cells.LSTMCell(H)).apply(
+        {"params": variables["params"]["layer_1"]}, first, LENGTHS)
+    np.testing.assert_allclose(ys, first + second, rtol=1e-6, atol=1e-7)
+    last = stack.clone(return_sequences=False).apply(variables, XS, LENGTHS)   # [B, 2H]
+    np.testing.assert_allclose(last[:, :H], ys[np.arange(B), LENGTHS - 1, :H], rtol=1e-6)
+    np.testing.assert_allclose(last[:, H:], ys[:, 0, H:], rtol=1e-6)
+    model = models.build("resbilstm", num_classes=6)
+    self.assertEqual(models.layer_count("resbilstm", 5), 2)
+    self.assertEqual(model.apply(model.init(jax.random.key(0), XS, LENGTHS), XS, LENGTHS).shape,
+                     (B, 6))
+
+
 class PresetBehaviourTest(parameterized.TestCase):
   """Each preset computes what its layers, built by hand with the same parameters, compute."""
 

@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
+import jax.numpy as jnp
 
 from rnnjax.layers.bidirectional import Bidirectional
-from rnnjax.layers.recurrent import Recurrent, detached
+from rnnjax.layers.recurrent import Recurrent, check_inputs, detached, last_output
 from rnnjax.typing import Array
 
 
@@ -24,6 +25,10 @@ class Stacked(nn.Module):
     merge_mode: for bidirectional layers.
     dropout: rate of standard dropout on each layer's outputs before the next layer (train only).
     recurrent_dropout: variational recurrent dropout inside every layer (train only).
+    residual: every layer after the first adds its input to its outputs (He et al. 2016's
+      residual connection, as in the stacked residual BiLSTM for UCI HAR of Zhao et al. 2018);
+      layers must then have equal output widths. With return_sequences=False the last output is
+      taken from the summed sequence (a bidirectional layer's backward half at step 0).
     other attributes: as `Recurrent`.
   """
   cells: Sequence[nn.Module]
@@ -31,6 +36,7 @@ class Stacked(nn.Module):
   merge_mode: str = "concat"
   dropout: float = 0.0
   recurrent_dropout: float = 0.0
+  residual: bool = False
   return_sequences: bool = True
   return_state: bool = False
   time_major: bool = False
@@ -50,7 +56,8 @@ class Stacked(nn.Module):
     states, out = [], xs
     for index, cell in enumerate(self.cells):
       last = index == len(self.cells) - 1
-      kwargs = dict(return_sequences=self.return_sequences or not last, return_state=True,
+      sequences = self.return_sequences or not last or (self.residual and index > 0)
+      kwargs = dict(return_sequences=sequences, return_state=True,
                     time_major=self.time_major, recurrent_dropout=self.recurrent_dropout,
                     implementation=self.implementation, remat=self.remat, name=f"layer_{index}")
       if index > 0 and self.dropout > 0.0:
@@ -59,6 +66,27 @@ class Stacked(nn.Module):
         layer = Bidirectional(detached(cell), detached(cell), merge_mode=self.merge_mode, **kwargs)
       else:
         layer = Recurrent(detached(cell), **kwargs)
-      state, out = layer(out, seq_lengths, initial[index], train=train)
+      state, new = layer(out, seq_lengths, initial[index], train=train)
+      if self.residual and index > 0:
+        if new.shape != out.shape:
+          raise ValueError(f"residual needs equal widths: layer {index} maps {out.shape} to "
+                           f"{new.shape}.")
+        new = new + out
+      out = new
       states.append(state)
+    if out.ndim == 3 and not self.return_sequences:             # residual: take the last output
+      out = self._last(out, seq_lengths)
     return (states, out) if self.return_state else out
+
+  def _last(self, ys: Array, seq_lengths: Array | None) -> Array:
+    """The last output of a summed sequence [B, T, F] (time_major: [T, B, F])."""
+    ys = jnp.swapaxes(ys, 0, 1) if self.time_major else ys
+    lengths = check_inputs(ys, seq_lengths, False)
+    if not self.bidirectional:
+      return last_output(ys, lengths, False)
+    if self.merge_mode != "concat":
+      raise ValueError("residual with return_sequences=False needs merge_mode='concat' for "
+                       "bidirectional layers (the halves' last steps differ).")
+    half = ys.shape[-1] // 2
+    return jnp.concatenate([last_output(ys[..., :half], lengths, False),
+                            last_output(ys[..., half:], lengths, True)], axis=-1)

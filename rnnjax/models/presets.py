@@ -10,7 +10,8 @@ from rnnjax.models.classifier import READOUTS, SequenceClassifier
 from rnnjax.models.tagger import SequenceTagger
 
 
-def _recurrent(cell_cls, bidirectional: bool, depth: int | None) -> Callable[..., nn.Module]:
+def _recurrent(cell_cls, bidirectional: bool, depth: int | None,
+               residual: bool = False) -> Callable[..., nn.Module]:
   def make(hidden_size: int, num_layers: int, dropout: float, recurrent_dropout: float,
            return_sequences: bool = False, return_state: bool = False,
            **cell_kwargs) -> nn.Module:
@@ -23,7 +24,8 @@ def _recurrent(cell_cls, bidirectional: bool, depth: int | None) -> Callable[...
       return layers.Bidirectional(cell_cls(hidden_size, **cell_kwargs),
                                   cell_cls(hidden_size, **cell_kwargs), **common)
     return layers.Stacked([cell_cls(hidden_size, **cell_kwargs) for _ in range(layers_)],
-                          bidirectional=bidirectional, dropout=dropout, **common)
+                          bidirectional=bidirectional, dropout=dropout, residual=residual,
+                          **common)
   make.depth = depth         # None: the num_layers argument decides
   return make
 
@@ -39,6 +41,7 @@ ENCODERS = {
     "lstm2": _recurrent(cells.LSTMCell, False, 2),
     "multilstm": _recurrent(cells.LSTMCell, False, None),
     "multigru": _recurrent(cells.GRUCell, False, None),
+    "resbilstm": _recurrent(cells.LSTMCell, True, 2, residual=True),
 }
 MODELS = tuple(ENCODERS)
 
