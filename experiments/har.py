@@ -28,9 +28,12 @@ Tried for bilstm (seeds 0-2 unless said; none reached 92 % on average): --learni
 seed has no validation split), so all margins are optimistic. rnnjax.tune_malloc (called by
 loop.fit) made these runs 2-4x faster than in the previous measurements (bilstm 311-471 s).
 """
+from collections.abc import Sequence
+
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
+import entry_point
 from rnnjax import models, trainer
 from rnnjax.data import uci_har
 
@@ -77,12 +80,24 @@ def build_model(name: str, hidden_size: int):
                       **common_flags.model_kwargs(hidden_size))
 
 
+def run(argv: Sequence[str] = ()) -> trainer.Result:
+  """This program from Python (colab/har.ipynb): sets its flags from `argv` (flags only, e.g.
+  ["--model=gru"]) over the defaults, trains and returns the result."""
+  entry_point.parse(__file__, argv)
+  return train_from_flags()
+
+
+def train_from_flags() -> trainer.Result:
+  """main's body, with the flags already parsed."""
+  data = load_data()
+  return common_flags.fit(build_model(FLAGS.model, FLAGS.hidden_size), data,
+                          config(FLAGS.model), "har", standardize=FLAGS.standardize,
+                          readout=FLAGS.readout, validation_subjects=FLAGS.validation_subjects)
+
+
 def main(argv):
   del argv
-  data = load_data()
-  common_flags.fit(build_model(FLAGS.model, FLAGS.hidden_size), data, config(FLAGS.model),
-                   "har", standardize=FLAGS.standardize, readout=FLAGS.readout,
-                   validation_subjects=FLAGS.validation_subjects)
+  train_from_flags()
 
 
 if __name__ == "__main__":

@@ -48,9 +48,12 @@ Jan/Apr/Jul/Oct: -40 to +1 %, test -7 to -33 %) and alternating 2-week blocks (v
 held-out parts: 24 h ahead, yesterday's temperature at the same hour is a strong forecast, and one
 year of data is too little to learn a correction that carries across weeks.
 """
+from collections.abc import Sequence
+
 from absl import app, flags, logging
 
 import common_flags  # experiments/ is on sys.path when this file runs
+import entry_point
 from rnnjax import models, trainer
 from rnnjax.reports import curves, forecast
 from rnnjax.data import jena
@@ -76,8 +79,15 @@ FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
-def main(argv):
-  del argv
+def run(argv: Sequence[str] = ()) -> trainer.Result:
+  """This program from Python (colab/jena.ipynb): sets its flags from `argv` (flags only, e.g.
+  ["--model=gru"]) over the defaults, trains and returns the result."""
+  entry_point.parse(__file__, argv)
+  return train_from_flags()
+
+
+def train_from_flags() -> trainer.Result:
+  """main's body, with the flags already parsed."""
   data = jena.load(FLAGS.data_dir, filename=FLAGS.filename, lookback=FLAGS.lookback,
                    step=FLAGS.step, delay=FLAGS.delay, stride=FLAGS.stride, split=FLAGS.split,
                    block_rows=tuple(int(r) for r in FLAGS.block_rows) if FLAGS.block_rows
@@ -94,6 +104,12 @@ def main(argv):
   logging.info("Final test MAE: %.4f (%.2f degC), naive %.4f (%.2f degC): %.1f %% below naive",
                test["mae"], test["mae_degC"], test["naive_mae"], test["naive_mae_degC"],
                test["below_naive_pct"])
+  return result
+
+
+def main(argv):
+  del argv
+  train_from_flags()
 
 
 if __name__ == "__main__":

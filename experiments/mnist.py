@@ -29,9 +29,12 @@ The LSTM margin is thin (99.01 % in two earlier runs before later numerics chang
 rnnjax.fast; the same run without warm-up gave 99.07 %). Earlier timings (3.5-3.9 min) were on a
 machine at load 5-7 and before rnnjax.tune_malloc.
 """
+from collections.abc import Sequence
+
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
+import entry_point
 from rnnjax import models, trainer
 from rnnjax.data import mnist
 
@@ -49,8 +52,15 @@ FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
-def main(argv):
-  del argv
+def run(argv: Sequence[str] = ()) -> trainer.Result:
+  """This program from Python (colab/mnist.ipynb): sets its flags from `argv` (flags only, e.g.
+  ["--model=gru"]) over the defaults, trains and returns the result."""
+  entry_point.parse(__file__, argv)
+  return train_from_flags()
+
+
+def train_from_flags() -> trainer.Result:
+  """main's body, with the flags already parsed."""
   pixels = FLAGS.pixels or FLAGS.permute_seed is not None
   data = mnist.load(FLAGS.data_dir, pixels=pixels, permute_seed=FLAGS.permute_seed,
                     validation=FLAGS.validation)
@@ -60,8 +70,14 @@ def main(argv):
                         "_pixels" if pixels else "")
   config = trainer.TrainConfig.for_epochs(FLAGS, epochs=FLAGS.epochs,
                                           steps_per_epoch=len(data.train) // FLAGS.batch_size)
-  common_flags.fit(model, data, config, "mnist", name, hidden_size=hidden, pixels=pixels,
-                   permute_seed=FLAGS.permute_seed, validation=FLAGS.validation)
+  return common_flags.fit(model, data, config, "mnist", name, hidden_size=hidden,
+                          pixels=pixels, permute_seed=FLAGS.permute_seed,
+                          validation=FLAGS.validation)
+
+
+def main(argv):
+  del argv
+  train_from_flags()
 
 
 if __name__ == "__main__":
