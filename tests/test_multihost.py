@@ -155,7 +155,6 @@ class MultiHostTest(absltest.TestCase):
     self.assertTrue(os.path.exists(os.path.join(self.workdir, "curves.png")))
 
 
-
 class HelpersTest(absltest.TestCase):
   """The multi-process helpers in one process (the multi-process cases are MultiHostTest's)."""
 
