@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from absl import logging
 from jax.sharding import NamedSharding, PartitionSpec as P
@@ -19,12 +21,17 @@ DISTRIBUTED_ENV = "RNNJAX_DISTRIBUTED"
 
 def init_distributed(enabled: bool = False) -> None:
   """Calls jax.distributed.initialize() for multi-host runs when `enabled` (the --distributed
-  flag), $RNNJAX_DISTRIBUTED=1 or $JAX_COORDINATOR_ADDRESS is set. The coordinator, process count
-  and id come from JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / JAX_PROCESS_ID when set, else
-  from JAX's cluster auto-detection (TPU pods, SLURM, Open MPI, ...). Call before any jax use."""
+  flag), $RNNJAX_DISTRIBUTED=1 or $JAX_COORDINATOR_ADDRESS is set; does nothing when JAX's
+  distributed system is already up. The coordinator, process count and id come from
+  JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / JAX_PROCESS_ID when set, else from JAX's cluster
+  auto-detection (Cloud TPU, SLURM, Open MPI). Call it in every process, before
+  anything touches the devices. CPU-only clusters need cross-process CPU collectives: gloo, the
+  default of jax 0.10 (JAX_CPU_COLLECTIVES_IMPLEMENTATION=gloo where a JAX has no default)."""
   env = os.environ
   if not (enabled or env.get(DISTRIBUTED_ENV, "") in ("1", "true") or
           env.get("JAX_COORDINATOR_ADDRESS")):
+    return
+  if jax.distributed.is_initialized():
     return
   kwargs = {}
   if "JAX_NUM_PROCESSES" in env:
@@ -58,15 +65,46 @@ def one_step_in_flight(mesh: jax.sharding.Mesh) -> bool:
   return mesh.devices.size > 1 and mesh.devices.flat[0].platform == "cpu"
 
 
+def process_rows(mesh: jax.sharding.Mesh, batch_size: int) -> np.ndarray:
+  """The rows of a [batch_size, ...] batch split along "data" that this process's devices hold,
+  in increasing order: a process feeds exactly these (`shard_batch`). One process: all rows.
+
+  The mesh's device order decides which rows go where (jax.make_mesh may order devices by their
+  physical topology, so process p's rows need not be block p of the batch)."""
+  sharding = NamedSharding(mesh, P("data"))
+  blocks = sorted({index[0].indices(batch_size)[:2]
+                   for index in sharding.addressable_devices_indices_map((batch_size,)).values()})
+  return np.concatenate([np.arange(start, stop) for start, stop in blocks])
+
+
 def shard_batch(batch: Batch, mesh: jax.sharding.Mesh) -> Batch:
   """Places a global numpy batch on the mesh, split along "data" ([B, ...] -> B/n rows each).
-  Every process holds the same global batch and hands over only its own rows."""
+  Every process holds the same global batch (training and evaluation batches are pure
+  functions of the step and the split) and hands over only the rows of its own devices."""
   sharding = NamedSharding(mesh, P("data"))
-  procs, index = jax.process_count(), jax.process_index()
+  size = {len(x) for x in jax.tree.leaves(batch)}   # inputs may be a dict of arrays
+  if len(size) != 1:
+    raise ValueError(f"batch arrays have different leading sizes {sorted(size)}; every entry "
+                     "of a batch needs the same number of rows.")
+  rows = process_rows(mesh, size.pop())
 
   def put(x):
     x = np.asarray(x)
-    rows = len(x) // procs
-    return jax.make_array_from_process_local_data(
-        sharding, x[index * rows:(index + 1) * rows], x.shape)
-  return jax.tree.map(put, batch)                  # inputs may be a dict of arrays
+    return jax.make_array_from_process_local_data(sharding, x[rows], x.shape)
+  return jax.tree.map(put, batch)
+
+
+def replicate(tree: Any, mesh: jax.sharding.Mesh) -> Any:
+  """Places `tree` (host values or single-device arrays, the same on every process: e.g. a
+  train state initialised from the same seed) whole on every device of `mesh`.
+
+  Unlike jax.device_put, it also works across processes for typed PRNG keys and committed
+  arrays, and does not all-gather every leaf to check that the processes agree."""
+  sharding = NamedSharding(mesh, P())
+
+  def put(x):
+    if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+      return jax.random.wrap_key_data(put(jax.random.key_data(x)), impl=jax.random.key_impl(x))
+    host = np.asarray(jnp.asarray(x))          # python scalars take JAX's default dtype
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+  return jax.tree.map(put, tree)

@@ -22,6 +22,13 @@ def quiet_orbax(record: py_logging.LogRecord) -> bool:
   return record.levelno >= py_logging.WARNING or f"{os.sep}orbax{os.sep}" not in record.pathname
 
 
+def only_process_zero(record: py_logging.LogRecord) -> bool:
+  """A filter for absl's logger: in a multi-process run the trainer's INFO lines (progress,
+  reports) come from process 0 alone, like the metrics file and the curves; warnings stay."""
+  return (record.levelno >= py_logging.WARNING or jax.process_index() == 0 or
+          f"{os.sep}rnnjax{os.sep}trainer{os.sep}" not in record.pathname)
+
+
 def to_json(summary: Mapping[str, Any], prefix: str) -> dict[str, Any]:
   """A summary as JSON-ready {"<prefix>/<name>": value} (arrays become lists)."""
   return {f"{prefix}/{k}": (v.tolist() if isinstance(v, np.ndarray) else v)

@@ -41,9 +41,10 @@ from rnnjax.reports import curves
 from rnnjax.trainer import checkpoints, runtime
 from rnnjax.trainer import workdir as workdir_lib
 from rnnjax.trainer.config import TrainConfig
-from rnnjax.trainer.devices import make_mesh, one_step_in_flight, shard_batch
+from rnnjax.trainer.devices import make_mesh, one_step_in_flight, replicate, shard_batch
 from rnnjax.trainer.progress import (METRICS_FILE, MetricsWriter, ProgressBar, format_progress,
-                                     log_report, quiet_orbax, show_info_logs, to_json)
+                                     log_report, only_process_zero, quiet_orbax, show_info_logs,
+                                     to_json)
 
 CURVES_FILE = "curves.png"
 
@@ -134,6 +135,7 @@ def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: s
   summary.
   """
   py_logging.getLogger("absl").addFilter(quiet_orbax)   # idempotent: a set of filters
+  py_logging.getLogger("absl").addFilter(only_process_zero)
   show_info_logs()
   mesh, config = fit_batch_to_devices(config, make_mesh(devices), data.train.stateful)
   with workdir_lib.claim(workdir, _hparams(model, data, config, hparams, mesh),
@@ -183,9 +185,9 @@ def _fit(model, data, config, workdir, mesh, hparams) -> Result:
                             weight_decay=config.weight_decay, clip_norm=config.clip_norm or None)
   replicated = NamedSharding(mesh, P())
   sample = data.train.train_batch(0, config.batch_size, config.seed)
-  state = jax.device_put(train.create_train_state(model, init_key, sample, tx,
-                                                 ema_decay=config.ema_decay,
-                                                 stateful=data.train.stateful), replicated)
+  state = replicate(train.create_train_state(model, init_key, sample, tx,
+                                            ema_decay=config.ema_decay,
+                                            stateful=data.train.stateful), mesh)
   eval_step = train.stream_eval_step if data.train.stateful else train.eval_step
   eval_fn = jax.jit(functools.partial(eval_step, loss=loss), out_shardings=replicated)
   run = _Run(config=config, data=data, mesh=mesh,
@@ -195,7 +197,7 @@ def _fit(model, data, config, workdir, mesh, hparams) -> Result:
              eval_split="test" if data.validation is None else "validation",
              checkpoints=checkpoints.manager(workdir),
              writer=MetricsWriter(workdir, _hparams(model, data, config, hparams, mesh)),
-             dropout_key=jax.device_put(dropout_key, replicated))
+             dropout_key=replicate(dropout_key, mesh))
   try:
     state, history, last = _train(run, checkpoints.restore(run.checkpoints, state))
   finally:

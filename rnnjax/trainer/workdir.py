@@ -48,7 +48,8 @@ def differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[st
 def _writable(path: str) -> None:
   try:
     os.makedirs(path, exist_ok=True)
-    probe = os.path.join(path, ".write_test")
+    # One probe per process: the processes of a multi-host run check the same folder at once.
+    probe = os.path.join(path, f".write_test.{jax.process_index()}.{os.getpid()}")
     with open(probe, "w") as f:
       f.write("ok")
     os.remove(probe)
