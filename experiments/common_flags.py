@@ -43,6 +43,8 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
                                        f"runs/{task}/<model>. A run resumes from it; a run "
                                        "with other settings is refused there.")
   flags.DEFINE_bool("overwrite", False, "Delete the previous run in --workdir and start over.")
+  flags.DEFINE_bool("distributed", False, "Multi-host: call jax.distributed.initialize() first "
+                    "(see README, Multi-host training).")
   flags.DEFINE_enum("optimizer", optimizer, sorted(train.OPTIMIZERS),
                     help_("optimizer", "Optimizer (rnnjax.train)."))
   flags.DEFINE_float("learning_rate", learning_rate, help_("learning_rate", "Peak learning rate."))
@@ -91,6 +93,7 @@ def fit(model, data, config: trainer.TrainConfig, task: str, name: str | None = 
         **hparams) -> trainer.Result:
   """trainer.fit in this task's workdir, with the model flags and `hparams` recorded (and
   checked on resume) and --overwrite honoured."""
+  trainer.init_distributed(FLAGS.distributed)          # a no-op unless asked for (or done)
   recorded = {"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
               "num_layers": models.layer_count(FLAGS.model, FLAGS.num_layers),
               "dropout": FLAGS.dropout, "recurrent_dropout": FLAGS.recurrent_dropout, **hparams}

@@ -55,7 +55,6 @@ flags.DEFINE_integer("validation_subjects", uci_har.VALIDATION_SUBJECTS,
                      "during training; 0: none (then the test split is).")
 flags.DEFINE_enum("readout", "last", models.READOUTS, "What the classifier sees: the last "
                   "output (the seed's) or the mean output over time.")
-flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() first.")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
@@ -70,7 +69,7 @@ def config(model: str) -> trainer.TrainConfig:
 
 def load_data():
   """The data set the flags ask for (after jax.distributed.initialize() when asked for)."""
-  trainer.init_distributed(FLAGS.distributed)
+  trainer.init_distributed(FLAGS.distributed)      # before the loader touches jax
   return uci_har.load(FLAGS.data_dir, standardize=FLAGS.standardize,
                       validation_subjects=FLAGS.validation_subjects)
 

@@ -4,6 +4,7 @@ stop at chunk boundaries, per-row resets, resume with the carry, and free-runnin
 equal to a step-by-step Python loop."""
 import os
 import tempfile
+from unittest import mock
 
 from absl.testing import absltest
 import jax
@@ -113,12 +114,21 @@ class CarriedStateTest(absltest.TestCase):
     data = splits.DataSpec(train=self.stream, test=self.stream, num_classes=C, feature_dim=D)
     config = trainer.TrainConfig(optimizer="adagrad", learning_rate=0.3, batch_size=R,
                                  num_steps=5, eval_every=5, checkpoint_every=2, seed=0)
+    real_batch = splits.Stream.train_batch
+
+    def killed_at_step_3(stream, step, batch_size, seed):
+      if step == 3:
+        raise KeyboardInterrupt("simulated kill")
+      return real_batch(stream, step, batch_size, seed)
+
+    one_device = jax.devices()[:1]
     with tempfile.TemporaryDirectory() as tmp:
-      whole = trainer.fit(tagger(), data, config, os.path.join(tmp, "whole"), devices=jax.devices()[:1])
+      whole = trainer.fit(tagger(), data, config, os.path.join(tmp, "whole"), devices=one_device)
       part = os.path.join(tmp, "part")
-      trainer.fit(tagger(), data, config.__class__(**{**config.__dict__, "num_steps": 3}), part,
-                  devices=jax.devices()[:1])
-      resumed = trainer.fit(tagger(), data, config, part, devices=jax.devices()[:1])
+      with mock.patch.object(splits.Stream, "train_batch", killed_at_step_3):
+        with self.assertRaises(KeyboardInterrupt):
+          trainer.fit(tagger(), data, config, part, devices=one_device)   # checkpoint: step 2
+      resumed = trainer.fit(tagger(), data, config, part, devices=one_device)
     self.assertIn("sequence_accuracy", whole.eval)
     for a, b in zip(jax.tree.leaves((whole.state.params, whole.state.carry)),
                     jax.tree.leaves((resumed.state.params, resumed.state.carry))):

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jax
+import numpy as np
 from absl import logging
 
 CONFIG_FILE = "config.json"
@@ -101,19 +102,39 @@ def _check_config(path: str, hparams: dict[str, Any]) -> None:
     json.dump(hparams, f, indent=1, sort_keys=True)
 
 
+def _agree(ok: bool) -> None:
+  """On several processes, process 0's verdict on the workdir reaches all of them, so that the
+  others stop too (instead of waiting in a collective until JAX's timeout)."""
+  if jax.process_count() == 1:
+    return
+  from jax.experimental import multihost_utils  # noqa: PLC0415
+  if not bool(multihost_utils.broadcast_one_to_all(np.asarray(ok))):
+    raise WorkdirError("process 0 refused the workdir; see its log for why.")
+
+
 @contextlib.contextmanager
 def claim(path: str, hparams: Mapping[str, Any], *, overwrite: bool = False) -> Iterator[None]:
   """Holds `path` for one run with `hparams` (see the module docstring); process 0 alone
-  checks and writes, every process checks the folder can be written."""
+  checks and writes (and tells the others), every process checks the folder can be written."""
   _writable(path)
   if jax.process_index() != 0:
+    _agree(True)
     yield
     return
-  handle = _lock(path)
   try:
-    if overwrite:
-      _start_over(path)
-    _check_config(path, _jsonable(hparams))
+    handle = _lock(path)
+  except WorkdirError:
+    _agree(False)
+    raise
+  try:
+    try:
+      if overwrite:
+        _start_over(path)
+      _check_config(path, _jsonable(hparams))
+    except Exception:
+      _agree(False)
+      raise
+    _agree(True)
     yield
   finally:
     fcntl.flock(handle, fcntl.LOCK_UN)
