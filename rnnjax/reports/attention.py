@@ -27,10 +27,12 @@ ATTENTION_FILE = "attention.png"
 
 
 class AttentionExample(NamedTuple):
-  """source: the encoder's S' tokens; output: the decoder's T' tokens; weights [T', S']."""
+  """source: the encoder's S' tokens; output: the decoder's T' tokens; weights [T', S'];
+  caption: the panel's title."""
   source: list[str]
   output: list[str]
   weights: np.ndarray
+  caption: str = ""
 
 
 def examples(evaluation: Evaluation, src_vocab: Vocab, tgt_vocab: Vocab, *,
@@ -45,7 +47,9 @@ def examples(evaluation: Evaluation, src_vocab: Vocab, tgt_vocab: Vocab, *,
     weights = evaluation.attention[i]                                      # [T, S]
     rows = min(len(output) + 1, weights.shape[0])                          # + <eos>, if emitted
     output = (output + [EOS])[:rows]
-    out.append(AttentionExample(source, output, np.asarray(weights[:rows, :len(source)])))
+    caption = f"{evaluation.sources[i]!r} -> {evaluation.hypotheses[i]!r}"
+    out.append(AttentionExample(source, output, np.asarray(weights[:rows, :len(source)]),
+                                caption))
   return out
 
 
@@ -73,6 +77,7 @@ def heatmaps(rows: Sequence[AttentionExample], png_path: str, *, columns: int = 
     ax.set_yticks(range(len(row.output)), [_label(t) for t in row.output], fontsize=7)
     ax.set_xlabel("source (as read by the encoder)", fontsize=8)
     ax.set_ylabel("output", fontsize=8)
+    ax.set_title(row.caption, fontsize=8)
   fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label="attention weight")
   if title:
     fig.suptitle(title, fontsize=9)
