@@ -27,9 +27,11 @@ TASK_DEFAULTS = {
 SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE = "source_vocab.json", "target_vocab.json"
 TRANSLATIONS_FILE = "test_translations.tsv"
 
-common_flags.define("translate", data_folder="pairs", model="bilstm", hidden_size=None,
-                    batch_size=100, notes={"hidden_size": "None: the task's default",
-                                           "data_dir": "--task=pairs only"})
+common_flags.define("translate", data_folder="pairs", model="gru", hidden_size=None,
+                    learning_rate=2e-3, schedule="warmup_cosine", batch_size=100,
+                    notes={"model": "the encoder; the decoder mirrors it",
+                           "hidden_size": "None: the task's default",
+                           "data_dir": "--task=pairs only"})
 flags.DEFINE_enum("task", "dates", sorted(TASK_DEFAULTS), "dates: human dates -> YYYY-MM-DD; "
                   "addition: 'a+b' -> the sum; pairs: a tab-separated sentence-pair file.")
 flags.DEFINE_enum("attention", "luong", sorted(seq2seq.ATTENTION_NAMES),
@@ -49,7 +51,8 @@ flags.DEFINE_enum("level", None, ["char", "word"], "pairs: character or word tok
 flags.DEFINE_string("filename", None, "pairs: which file in --data_dir.")
 flags.DEFINE_boolean("swap", False, "pairs: translate from the second column to the first.")
 flags.DEFINE_integer("max_words", 10, "pairs: keep pairs of at most this many words per side.")
-flags.DEFINE_integer("max_pairs", None, "pairs: keep the first this many pairs.")
+flags.DEFINE_integer("max_pairs", 10_000, "pairs: keep the first this many pairs (the Keras "
+                     "tutorial's num_samples).")
 flags.DEFINE_integer("max_vocab", 10_000, "Tokens kept per vocabulary (specials included).")
 flags.DEFINE_integer("examples", 8, "Test translations printed.")
 FLAGS = flags.FLAGS
@@ -115,8 +118,10 @@ def main(argv):
       "task": FLAGS.task, "preset": FLAGS.model, "hidden_size": hidden,
       "attention_flag": FLAGS.attention, "reverse_source": FLAGS.reverse_source})
   variables = {"params": result.state.eval_params()}
-  decode = dict(max_length=spec.train.labels.shape[1] + 2, beam_size=FLAGS.beam_size,
-                length_penalty=FLAGS.length_penalty, reverse_source=FLAGS.reverse_source)
+  longest = max(len(tgt_vocab.encode(t)) for _, t in data.train)        # <eos> included
+  decode = dict(max_length=longest + 2, beam_size=FLAGS.beam_size,
+                length_penalty=FLAGS.length_penalty, reverse_source=FLAGS.reverse_source,
+                source_length=spec.train.inputs["source"].shape[1])
   scores = {}
   for name, split in (("validation", data.validation), ("test", data.test)):
     if split:
@@ -127,6 +132,11 @@ def main(argv):
                    len(scores[name].sources), FLAGS.beam_size)
   test = scores["test"]
   logging.info("Test translations:\n%s", "\n".join(test.examples(FLAGS.examples)))
+  wrong = [f"{s!r} -> {h!r} (reference {r[0]!r})"
+           for s, h, r in zip(test.sources, test.hypotheses, test.references) if h not in r]
+  if wrong:
+    logging.info("Wrong test translations (%d; the first %d):\n%s", len(wrong),
+                 min(len(wrong), FLAGS.examples), "\n".join(wrong[:FLAGS.examples]))
   write_translations(test, os.path.join(workdir, TRANSLATIONS_FILE))
   with open(os.path.join(workdir, "translation_scores.json"), "w") as f:
     json.dump({k: {"exact_match": v.exact_match, "bleu": v.bleu.score}

@@ -40,10 +40,13 @@ class BatchTest(parameterized.TestCase):
     np.testing.assert_array_equal(padded["weights"].sum(1), [4, 2, 0, 0])
 
   def test_data_spec(self):
-    spec = batch.data_spec(PAIRS, [], PAIRS[:1], SRC_VOCAB, TGT_VOCAB)
+    spec = batch.data_spec(PAIRS[1:], [], PAIRS[:1], SRC_VOCAB, TGT_VOCAB)
     self.assertIsNone(spec.validation)
     self.assertEqual((spec.num_classes, spec.feature_dim), (len(TGT_VOCAB), len(SRC_VOCAB)))
     self.assertLen(spec.test, 1)
+    for split in (spec.train, spec.test):     # one width for every split: the longest of all
+      self.assertEqual(split.inputs["source"].shape[1], 3)
+      self.assertEqual(split.labels.shape[1], 4)
     with self.assertRaisesRegex(ValueError, "no pairs"):
       batch.encode_split([], SRC_VOCAB, TGT_VOCAB)
 

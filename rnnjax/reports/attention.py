@@ -68,6 +68,7 @@ def heatmaps(rows: Sequence[AttentionExample], png_path: str, *, columns: int = 
   height = max(max(len(r.output) for r in rows) * 0.28, 2.0)
   fig, axes = plt.subplots(grid_rows, columns, figsize=(columns * width + 1, grid_rows * height
                                                         + 1.2), squeeze=False)
+  fig.subplots_adjust(hspace=0.7, wspace=0.35)
   for ax in axes.flat[len(rows):]:
     ax.axis("off")
   for ax, row in zip(axes.flat, rows):

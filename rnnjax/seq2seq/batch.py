@@ -70,9 +70,14 @@ def data_spec(train: Sequence[tuple[str, str]], validation: Sequence[tuple[str, 
               reverse_source: bool = False) -> splits.DataSpec:
   """The three splits of pairs (`rnnjax.data.pairs.PairSplits`' fields) for `trainer.fit`:
   num_classes is the target vocabulary's size V_tgt, feature_dim the source's; no validation
-  split when `validation` is empty. Each split is padded to its own longest sentence."""
-  encode = lambda p: encode_split(p, src_vocab, tgt_vocab,  # noqa: E731
-                                  reverse_source=reverse_source)
+  split when `validation` is empty. Every split is padded to the longest source S and target T
+  of all three, so one compiled evaluation step serves them all."""
+  every = [*train, *validation, *test]
+  source_length = max(len(src_vocab.encode(s)) for s, _ in every)
+  target_length = max(len(tgt_vocab.encode(t)) for _, t in every)
+  encode = lambda p: encode_split(  # noqa: E731
+      p, src_vocab, tgt_vocab, reverse_source=reverse_source, max_source_length=source_length,
+      max_target_length=target_length)
   return splits.DataSpec(train=encode(train), test=encode(test), num_classes=len(tgt_vocab),
                          feature_dim=len(src_vocab),
                          validation=encode(validation) if validation else None)
