@@ -1,5 +1,6 @@
-"""Fixtures and smoke-run entries for experiments/{mnist,imdb,jena}.py, in the original formats:
-gzipped IDX files, an aclImdb tree, a station CSV. tests/test_experiments.py runs the entries."""
+"""Fixtures and smoke-run entries for experiments/{mnist,imdb,jena,translate}.py, in the original
+formats: gzipped IDX files, an aclImdb tree, a station CSV, a tab-separated sentence-pair file.
+tests/test_experiments.py runs the entries."""
 import datetime
 import gzip
 import os
@@ -72,4 +73,46 @@ EXPERIMENTS = [
          outputs=["metrics.jsonl", "history.png", "forecast.png"],
          log_lines=["step 0002 : loss is", "Validation MAE: model", "Test MAE: model", "naive",
                     "Final test MAE"]),
+]
+
+
+PAIRS_LINES = [  # the Keras tutorial's fra.txt: English, French, attribution (Tatoeba)
+    ("Go.", "Va !"), ("Hi.", "Salut !"), ("Run!", "Cours !"), ("Who?", "Qui ?"),
+    ("Wow!", "Ça alors !"), ("Help!", "À l'aide !"), ("Stop!", "Arrête-toi !"),
+    ("I see.", "Je comprends."), ("I won!", "J'ai gagné !"), ("Hurry!", "Dépêche-toi !")]
+
+
+def write_pairs(root: str) -> dict[str, str]:
+  """fra.txt with 10 pairs (split 8 / 1 / 1 by source) and a blank line."""
+  os.makedirs(root)
+  with open(os.path.join(root, "fra.txt"), "w", encoding="utf-8") as f:
+    for i, (en, fr) in enumerate(PAIRS_LINES):
+      f.write(f"{en}\t{fr}\tCC-BY 2.0 (France) Attribution: tatoeba.org #{i}\n")
+    f.write("\n")
+  return {"data_dir": root}
+
+
+def no_fixture(root: str) -> dict[str, str]:
+  """The built-in tasks generate their data."""
+  del root
+  return {}
+
+
+TRANSLATE_TINY = TINY + ["--epochs=1", "--model=gru", "--embed_dim=3", "--examples=2"]
+TRANSLATE_BUILT_IN = TRANSLATE_TINY + ["--num_train=8", "--num_validation=2", "--num_test=3"]
+TRANSLATE_OUTPUTS = ["metrics.jsonl", "source_vocab.json", "target_vocab.json",
+                     "test_translations.tsv"]
+TRANSLATE_LOG = ["step 0002 : loss is", "Validation: exact match", "Test translations",
+                 "Final test exact match"]
+EXPERIMENTS += [
+    dict(testcase_name="translate_dates", script="translate.py", fixture=no_fixture,
+         flags=TRANSLATE_BUILT_IN + ["--task=dates", "--attention=bahdanau"],
+         outputs=TRANSLATE_OUTPUTS + ["attention.png"], log_lines=TRANSLATE_LOG),
+    dict(testcase_name="translate_addition", script="translate.py", fixture=no_fixture,
+         flags=TRANSLATE_BUILT_IN + ["--task=addition", "--attention=none", "--beam_size=2",
+                                     "--max_digits=2"],
+         outputs=TRANSLATE_OUTPUTS, log_lines=TRANSLATE_LOG),
+    dict(testcase_name="translate_pairs", script="translate.py", fixture=write_pairs,
+         flags=TRANSLATE_TINY + ["--task=pairs", "--attention=luong", "--level=word"],
+         outputs=TRANSLATE_OUTPUTS + ["attention.png"], log_lines=TRANSLATE_LOG),
 ]

@@ -8,8 +8,8 @@ import numpy as np
 import optax
 from absl.testing import absltest, parameterized
 
-from rnnjax import cells, layers
-from rnnjax.seq2seq import Seq2Seq, decode, encode_pairs, sequence_loss
+from rnnjax import cells, layers, train
+from rnnjax.seq2seq import Seq2Seq, decode, encode_split
 from rnnjax.text import Vocab
 
 B, S, E, H = 4, 6, 5, 4
@@ -140,40 +140,30 @@ class DecodeTest(parameterized.TestCase):
     got = jax.jit(decode.exact_match)(tokens, lengths, targets, target_lengths)
     np.testing.assert_array_equal(got, [True, False, False])
 
-  def test_overfits_one_batch_and_decodes_it(self):
-    # End to end (vocabulary, teacher-forcing arrays, loss, model, greedy decode): 8 reversals
-    # learnt by heart. The slowest test of the file: most of its time compiles the gradient.
+  def test_overfits_one_batch_through_the_engine_and_decodes_it(self):
+    # End to end (vocabulary, the engine's split, rnnjax.train.train_step's per-step loss, greedy
+    # decode): 8 reversals learnt by heart. The slowest test of the file: most of its time
+    # compiles the gradient.
     words = ["abc", "bca", "cab", "acb", "bac", "cba", "aabc", "abcc"]
     vocab = Vocab.build(words, level="char")
-    arrays = encode_pairs([(w, w[::-1]) for w in words], vocab, vocab)
+    split = encode_split([(w, w[::-1]) for w in words], vocab, vocab)
+    one = split.batch(np.arange(len(words)))
     model = Seq2Seq(layers.Recurrent(cells.LSTMCell(16)), [cells.LSTMCell(16)], len(vocab),
                     len(vocab), embed_dim=8, attention="general")
-    shapes = jax.eval_shape(model.init, jax.random.key(0), arrays["inputs"], arrays["lengths"],
-                            arrays["decoder_inputs"])
+    shapes = jax.eval_shape(model.init, jax.random.key(0), one["inputs"], one["lengths"])
     rng = np.random.default_rng(0)
     params = jax.tree.map(lambda s: (0.3 * rng.standard_normal(s.shape)).astype(s.dtype),
                           shapes)["params"]
-    optimizer = optax.adam(0.03)
-
-    @jax.jit
-    def step(params, opt_state, batch):
-      def loss_fn(p):
-        logits = model.apply({"params": p}, batch["inputs"], batch["lengths"],
-                             batch["decoder_inputs"], batch["label_lengths"])
-        return sequence_loss(logits, batch["labels"], weights=batch["weights"])[0]
-      loss, grads = jax.value_and_grad(loss_fn)(params)
-      updates, opt_state = optimizer.update(grads, opt_state, params)
-      return optax.apply_updates(params, updates), opt_state, loss
-
-    opt_state = optimizer.init(params)
+    state = train.TrainState.create(apply_fn=model.apply, params=params, tx=optax.adam(0.03))
+    step = jax.jit(train.train_step)
     for _ in range(150):
-      params, opt_state, loss = step(params, opt_state, arrays)
-    self.assertLess(float(loss), 0.05)
+      state, sums = step(state, one, jax.random.key(0))
+    self.assertLess(float(sums["loss"] / sums["count"]), 0.05)
     out = jax.jit(functools.partial(decode.greedy, model, max_length=6))(
-        {"params": params}, arrays["inputs"], arrays["lengths"])
+        {"params": state.params}, one["inputs"]["source"], one["lengths"])
     self.assertEqual(vocab.decode_batch(np.asarray(out.tokens)), [w[::-1] for w in words])
-    matches = decode.exact_match(out.tokens, out.lengths, arrays["labels"],
-                                 arrays["label_lengths"])
+    matches = decode.exact_match(out.tokens, out.lengths, one["labels"],
+                                 one["inputs"]["target_lengths"])
     self.assertTrue(np.asarray(matches).all())
 
   def test_bad_beam_size_raises(self):

@@ -36,6 +36,14 @@ class EvaluateTest(absltest.TestCase):
     np.testing.assert_allclose(out.attention, whole.attention, atol=1e-6)
     self.assertEqual(out.attention.shape, (5, 4, ids.shape[1]))
     self.assertEqual(out.texts, ["".join(t) for t in out.tokens])
+    wide = evaluate.translate(model, variables, SOURCES, SRC_VOCAB, TGT_VOCAB, max_length=4,
+                              batch_size=2, reverse_source=True, source_length=9)
+    self.assertEqual(wide.texts, out.texts)                   # padding the sources changes nothing
+    self.assertEqual(wide.attention.shape, (5, 4, 9))
+    np.testing.assert_allclose(wide.attention[..., :ids.shape[1]], out.attention, atol=1e-6)
+    with self.assertRaisesRegex(ValueError, "max_length=2"):
+      evaluate.translate(model, variables, SOURCES, SRC_VOCAB, TGT_VOCAB, max_length=4,
+                         source_length=2)
 
   def test_exact_match_and_bleu_against_every_reference(self):
     model, variables = make()

@@ -49,7 +49,7 @@ class PairSplits:
 def find_file(data_dir: str | None = None, filename: str | None = None) -> str:
   """The pairs file: `data_dir` itself when it is a file, else `filename` in it, else the first
   of FILENAMES there. Raises DataNotFoundError naming --data_dir when there is none."""
-  root = common.data_dir(data_dir, "pairs")
+  root = common.data_dir(data_dir, "pairs", holding="the sentence-pair file", allow_file=True)
   if os.path.isfile(root):
     return root
   names = (filename,) if filename else FILENAMES

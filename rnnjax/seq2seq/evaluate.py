@@ -77,12 +77,15 @@ def _decoder(model: _Same, max_length: int, beam_size: int, length_penalty: floa
 def translate(model: Seq2Seq, variables: PyTree, sources: Sequence[str], src_vocab: Vocab,
               tgt_vocab: Vocab, *, max_length: int, beam_size: int = 1,
               length_penalty: float = 0.0, reverse_source: bool = False,
-              batch_size: int = 256) -> Translations:
-  """Decodes sources: greedy for beam_size 1, else beam search (see `decode`)."""
+              batch_size: int = 256, source_length: int | None = None) -> Translations:
+  """Decodes sources: greedy for beam_size 1, else beam search (see `decode`). source_length:
+  pad the sources to this S (one compiled decoder for splits of different widths; a longer
+  source raises an error), else to the longest."""
   if batch_size < 1:
     raise ValueError(f"batch_size must be >= 1; got {batch_size}.")
   fn = _decoder(_Same(model), max_length, beam_size, length_penalty)
-  ids, lengths = src_vocab.encode_batch(sources, reverse=reverse_source)  # [N, S], [N]
+  ids, lengths = src_vocab.encode_batch(sources, reverse=reverse_source,
+                                        max_length=source_length)          # [N, S], [N]
   tokens, attention = [], [np.zeros((0, max_length, ids.shape[1]), np.float32)]
   for start in range(0, len(sources), batch_size):
     index = np.arange(start, start + batch_size)
@@ -98,14 +101,16 @@ def translate(model: Seq2Seq, variables: PyTree, sources: Sequence[str], src_voc
 def evaluate(model: Seq2Seq, variables: PyTree, pairs: Sequence[tuple[str, str]],
              src_vocab: Vocab, tgt_vocab: Vocab, *, max_length: int, beam_size: int = 1,
              length_penalty: float = 0.0, reverse_source: bool = False,
-             batch_size: int = 256) -> Evaluation:
+             batch_size: int = 256, source_length: int | None = None) -> Evaluation:
   """Translates every distinct source of pairs and scores the translations (see the module
-  docstring). max_length: the most target tokens decoded, <eos> included."""
+  docstring). max_length: the most target tokens decoded, <eos> included; source_length: as
+  `translate`'s."""
   grouped = group_references(pairs)
   sources, refs = [s for s, _ in grouped], [r for _, r in grouped]
   out = translate(model, variables, sources, src_vocab, tgt_vocab, max_length=max_length,
                   beam_size=beam_size, length_penalty=length_penalty,
-                  reverse_source=reverse_source, batch_size=batch_size)
+                  reverse_source=reverse_source, batch_size=batch_size,
+                  source_length=source_length)
   ref_tokens = [[tokenize(t, tgt_vocab.level, tgt_vocab.normalize) for t in r] for r in refs]
   matches = [h in r for h, r in zip(out.tokens, ref_tokens)]
   exact = 100.0 * float(np.mean(matches)) if matches else 0.0

@@ -12,7 +12,7 @@ as Flax's seq2seq and wmt examples do, so both use one set of parameters and one
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -20,6 +20,7 @@ import jax.numpy as jnp
 
 from rnnjax.layers import Embedding
 from rnnjax.seq2seq.attention import ATTENTIONS, Attention, Memory, source_mask
+from rnnjax.seq2seq.batch import DECODER_INPUTS, SOURCE, TARGET_LENGTHS
 from rnnjax.seq2seq.bridge import Bridge
 from rnnjax.typing import Array
 
@@ -132,7 +133,9 @@ class Seq2Seq(nn.Module):
 
   `model(src [B, S], src_lengths [B], tgt_in [B, T], tgt_lengths [B] = None, train=False)`
   -> logits [B, T, V_tgt] for teacher forcing: tgt_in is <go> + target[:-1] (`batch.shift_right`)
-  and logits[:, t] scores target[t]; steps at or past tgt_lengths are zero.
+  and logits[:, t] scores target[t]; steps at or past tgt_lengths are zero. The training engine
+  (rnnjax.train, rnnjax.trainer.fit) calls `model(batch["inputs"], batch["lengths"], train=...)`
+  with inputs a dict {"source", "decoder_inputs", "target_lengths"} and the source lengths.
 
   Attributes:
     encoder: an rnnjax layer over [B, S, E] (Recurrent, Bidirectional or Stacked; it is run with
@@ -218,6 +221,37 @@ class Seq2Seq(nn.Module):
       weights = jnp.where(valid, weights, jnp.zeros_like(weights))      # [B, T, S]
     return logits, weights
 
-  def __call__(self, src: Array, src_lengths: Array, tgt_in: Array,
-               tgt_lengths: Array | None = None, *, train: bool = False) -> Array:
-    return self.teacher_forced(src, src_lengths, tgt_in, tgt_lengths, train)[0]
+  def __call__(self, inputs: Array | Mapping[str, Array], lengths: Array,
+               decoder_inputs: Array | None = None, target_lengths: Array | None = None, *,
+               train: bool = False) -> Array:
+    """Teacher-forced logits [B, T, V_tgt].
+
+    inputs: the source ids [B, S], with decoder_inputs [B, T] (and optionally target_lengths
+      [B]) as the next arguments; or, as rnnjax.train's steps pass batch["inputs"], a dict
+      {"source": [B, S], "decoder_inputs": [B, T], "target_lengths": [B] (optional)}
+      (`batch.encode_split` builds such splits).
+    lengths: the source lengths [B].
+    """
+    src, tgt_in, tgt_lengths = unpack_inputs(inputs, decoder_inputs, target_lengths)
+    return self.teacher_forced(src, lengths, tgt_in, tgt_lengths, train)[0]
+
+
+def unpack_inputs(inputs: Array | Mapping[str, Array], decoder_inputs: Array | None,
+                  target_lengths: Array | None) -> tuple[Array, Array, Array | None]:
+  """`Seq2Seq.__call__`'s two ways of passing the arrays -> (source, decoder inputs, target
+  lengths or None)."""
+  if not isinstance(inputs, Mapping):
+    if decoder_inputs is None:
+      raise ValueError("Seq2Seq needs decoder_inputs [B, T] (<go> + target[:-1]) after the "
+                       "source ids, or inputs as a dict with keys "
+                       f"{(SOURCE, DECODER_INPUTS, TARGET_LENGTHS)}.")
+    return inputs, decoder_inputs, target_lengths
+  if decoder_inputs is not None or target_lengths is not None:
+    raise ValueError("pass decoder_inputs and target_lengths either inside the inputs dict or "
+                     "as arguments, not both.")
+  missing = [k for k in (SOURCE, DECODER_INPUTS) if k not in inputs]
+  unknown = sorted(set(inputs) - {SOURCE, DECODER_INPUTS, TARGET_LENGTHS})
+  if missing or unknown:
+    raise ValueError(f"inputs dict must hold {SOURCE!r} and {DECODER_INPUTS!r} (and optionally "
+                     f"{TARGET_LENGTHS!r}); missing {missing}, unknown {unknown}.")
+  return inputs[SOURCE], inputs[DECODER_INPUTS], inputs.get(TARGET_LENGTHS)
