@@ -11,7 +11,8 @@ class TrainConfig:
 
   clip_norm <= 0 means no clipping; ema_decay > 0 evaluates a moving average of the parameters
   (train.TrainState); loss None picks metrics.default_loss(data.num_classes);
-  checkpoint_every None means eval_every.
+  checkpoint_every None means eval_every; step_losses also records every training step's loss
+  in the metrics records (`train/step_losses`, for a loss curve with one point per batch).
   """
   optimizer: str = "adam"
   learning_rate: float = 1e-3
@@ -28,6 +29,7 @@ class TrainConfig:
   eval_batch_size: int = 500
   seed: int = 0
   loss: str | None = None
+  step_losses: bool = False
 
   @classmethod
   def from_flags(cls, flag_values: Any, **overrides: Any) -> TrainConfig:
