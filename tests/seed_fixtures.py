@@ -1,5 +1,6 @@
-"""Fixtures and smoke-run entries for experiments/{mnist,imdb,jena}.py, in the original formats:
-gzipped IDX files, an aclImdb tree, a station CSV. tests/test_experiments.py runs the entries."""
+"""Fixtures and smoke-run entries for experiments/{mnist,imdb,jena,echo,timeseries}.py, in the
+original formats: gzipped IDX files, an aclImdb tree, a station CSV (echo and the synthetic
+series generate their data). tests/test_experiments.py runs the entries."""
 import datetime
 import gzip
 import os
@@ -55,6 +56,12 @@ def write_jena(root: str) -> dict[str, str]:
   return {"data_dir": root}
 
 
+def no_data(root: str) -> dict[str, str]:
+  """The experiment generates its data: no fixture, no flag."""
+  del root
+  return {}
+
+
 EXPERIMENTS = [
     dict(testcase_name="mnist_rows", script="mnist.py", fixture=write_mnist,
          flags=TINY + ["--epochs=2", "--model=rnn", "--validation=4"],   # 4 train images / 4 x 2
@@ -71,4 +78,20 @@ EXPERIMENTS = [
          outputs=["metrics.jsonl", "history.png", "forecast.png"],
          log_lines=["step 0002 : loss is", "Validation MAE: model", "Test MAE: model", "naive",
                     "Final test MAE"]),
+    dict(testcase_name="echo", script="echo.py", fixture=no_data,   # 4 rows of 30: 2 chunks
+         flags=TINY + ["--series_length=120", "--truncated_length=15", "--epochs=1",
+                       "--eval_every_epochs=1"],
+         outputs=["metrics.jsonl", "curves.png", "echo.png"],
+         log_lines=["step 0002 : loss is", "Test series: 108 scored steps",
+                    "Final test per-step accuracy"]),
+    dict(testcase_name="timeseries_synthetic", script="timeseries.py", fixture=no_data,
+         flags=TINY + ["--num_steps=2", "--eval_every=1", "--generate_steps=10"],
+         outputs=["metrics.jsonl", "curves.png", "timeseries.png"],
+         log_lines=["step 0002 : loss is", "Test MSE: model", "naive", "Final test MSE"]),
+    dict(testcase_name="timeseries_jena", script="timeseries.py", fixture=write_jena,
+         flags=TINY + ["--data=jena", "--num_steps=2", "--eval_every=1", "--steps=3",
+                       "--block_rows=40,30,30", "--generate_steps=5", "--model=gru"],
+         outputs=["metrics.jsonl", "timeseries.png"],
+         log_lines=["step 0002 : loss is", "Validation MSE: model", "of 5 steps",
+                    "Final test MSE"]),
 ]

@@ -56,6 +56,20 @@ class WindowsTest(absltest.TestCase):
     np.testing.assert_allclose(timeseries.naive_mse(spec.test), want, rtol=1e-6)
 
 
+  def test_burn_in_steps_are_not_scored_by_the_model_or_the_naive_forecast(self):
+    series = np.arange(50, dtype=np.float32) ** 2
+    blocks = windows.seasonal_blocks(50, (20, 15, 15))
+    spec, _ = timeseries.window_splits(series, blocks, steps=4, step=1, stride=1, burn_in=2)
+    np.testing.assert_array_equal(spec.train.weights[:, :2], 0.0)
+    np.testing.assert_array_equal(spec.train.weights[:, 2:], 1.0)
+    batch = spec.train.train_batch(0, 3, seed=0)
+    self.assertEqual(batch["weights"].shape, (3, 4))
+    errors = np.square(spec.test.inputs - spec.test.labels)[:, 2:]   # steps 3 and 4
+    np.testing.assert_allclose(timeseries.naive_mse(spec.test), errors.mean(), rtol=1e-6)
+    with self.assertRaisesRegex(ValueError, "burn_in=4"):
+      timeseries.window_splits(series, blocks, steps=4, step=1, stride=1, burn_in=4)
+
+
 class SyntheticTest(absltest.TestCase):
 
   def test_the_lessons_series_in_held_out_blocks(self):

@@ -45,13 +45,27 @@ class ReportTest(absltest.TestCase):
     self.assertEqual(run["within"], series_report.steps_within(run["generated"], run["truth"],
                                                                band))
 
+  def test_split_predictions_are_one_row_per_window_with_or_without_burn_in(self):
+    want = series_report.predict_window(self.model, self.state, self.data.spec.test.inputs[2])
+    for burn_in in (0, 2):
+      data = timeseries.load_synthetic(t_max=12.0, oversample=2, steps=STEPS, burn_in=burn_in,
+                                       block_t=(4.0, 2.0, 2.0))
+      predicted = series_report.predict_split(self.model, self.state, data.spec.test,
+                                              batch_size=4)           # a padded last batch
+      self.assertEqual(predicted.shape, (len(data.spec.test), STEPS))
+      np.testing.assert_allclose(predicted[2], want, rtol=1e-5, atol=1e-6)
+
   def test_report_writes_the_figure_and_counts_both_parts(self):
-    with tempfile.TemporaryDirectory() as tmp:
-      out = series_report.report(self.model, self.state, self.data, tmp, prime_steps=STEPS,
-                                 generate_steps=GENERATE)
-      self.assertGreater(os.path.getsize(out["figure"]), 1000)
+    summaries = {"validation": {"mse": 0.5}, "test": {"mse": 0.25}}
+    with tempfile.TemporaryDirectory() as tmp, self.assertLogs(level="INFO") as logs:
+      rows = series_report.report(self.model, self.state, self.data, summaries, tmp,
+                                  prime_steps=STEPS, generate_steps=GENERATE)
+      self.assertGreater(os.path.getsize(rows["figure"]["path"]), 1000)
     for part in ("validation", "test"):
-      self.assertBetween(out[f"{part}_within_steps"], 0, GENERATE)
+      self.assertBetween(rows[part]["within_steps"], 0, GENERATE)
+      self.assertEqual(rows[part]["naive_mse"], timeseries.naive_mse(getattr(self.data.spec,
+                                                                             part)))
+    self.assertIn("Test MSE: model 0.25", "\n".join(logs.output))
 
 
 if __name__ == "__main__":

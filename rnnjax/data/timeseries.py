@@ -61,6 +61,10 @@ class SeriesData:
   offset: float = 0.0
   scale: float = 1.0
 
+  def to_values(self, x) -> np.ndarray:
+    """Model units -> value_unit."""
+    return self.offset + self.scale * np.asarray(x)
+
   @property
   def value_range(self) -> float:
     """max - min of the whole series (model units)."""
@@ -90,9 +94,14 @@ def shifted_windows(series: np.ndarray, starts: np.ndarray, steps: int,
 
 
 def window_splits(series: np.ndarray, blocks: windows.Blocks, *, steps: int, step: int,
-                  stride: int) -> tuple[splits.DataSpec, dict[str, np.ndarray]]:
+                  stride: int, burn_in: int = 0) -> tuple[splits.DataSpec, dict[str, np.ndarray]]:
   """(DataSpec of every part's windows, part -> [N] window starts); windows start `stride` rows
-  apart inside each block. Raises ValueError naming the part that gets no window."""
+  apart inside each block; the first burn_in steps of every window get weight 0 (not scored:
+  they have too little history). Raises ValueError naming the part that gets no window."""
+  if not 0 <= burn_in < steps:
+    raise ValueError(f"burn_in={burn_in} must be in [0, steps={steps}).")
+  weights = np.ones(steps, np.float32)
+  weights[:burn_in] = 0.0
   parts, starts = {}, {}
   for part, ranges in blocks.items():
     starts[part] = windows.window_starts(ranges, lookback=steps * step, delay=0, stride=stride)
@@ -100,32 +109,38 @@ def window_splits(series: np.ndarray, blocks: windows.Blocks, *, steps: int, ste
       raise ValueError(f"No {part} window: its blocks {ranges} must be longer than steps * "
                        f"step = {steps * step} rows. Use shorter windows or longer blocks.")
     inputs, targets = shifted_windows(series, starts[part], steps, step)
-    parts[part] = splits.Split(inputs, targets, splits.full_lengths(len(inputs), steps))
+    parts[part] = splits.Split(inputs, targets, splits.full_lengths(len(inputs), steps),
+                               np.broadcast_to(weights, (len(inputs), steps)) if burn_in else None)
   spec = splits.DataSpec(train=parts["train"], validation=parts["validation"],
                          test=parts["test"], num_classes=0, feature_dim=1)
   return spec, starts
 
 
 def naive_mse(split: splits.Split) -> float:
-  """MSE of the naive forecast "next value = this value" over every step of `split`."""
-  return float(np.mean(np.square(split.inputs - split.labels)))
+  """MSE of the naive forecast "next value = this value" over the scored steps of `split`
+  (every step, or those of weight > 0)."""
+  errors = np.square(split.inputs - split.labels)[..., 0]                 # [N, T]
+  if split.weights is None:
+    return float(np.mean(errors))
+  return float(np.sum(errors * split.weights) / np.sum(split.weights))
 
 
 def load_synthetic(*, t_max: float = 30.0, resolution: float = 0.1, oversample: int = 10,
-                   steps: int = 20, block_t: tuple[float, float, float] = SYNTHETIC_BLOCKS
-                   ) -> SeriesData:
+                   steps: int = 20, burn_in: int = 0,
+                   block_t: tuple[float, float, float] = SYNTHETIC_BLOCKS) -> SeriesData:
   """The lesson's series on [0, t_max], windows of `steps` values `resolution` apart, starting
   every resolution / oversample; cycles of block_t = (train, validation, test) t-units."""
   dt = resolution / oversample
   times = np.arange(round(t_max / dt) + 1) * dt                          # [R]
   series = synthetic_series(times).astype(np.float32)
   blocks = windows.seasonal_blocks(len(times), [round(b / dt) for b in block_t])
-  spec, starts = window_splits(series, blocks, steps=steps, step=oversample, stride=1)
+  spec, starts = window_splits(series, blocks, steps=steps, step=oversample, stride=1,
+                               burn_in=burn_in)
   return SeriesData(spec, series, times, oversample, starts, blocks)
 
 
 def load_jena(data_dir: str | None = None, *, filename: str | None = None, steps: int = 20,
-              step: int = 6, stride: int = 6,
+              step: int = 6, stride: int = 6, burn_in: int = 0,
               block_rows: tuple[int, int, int] | None = None) -> SeriesData:
   """Hourly (step=6 ten-minute rows) temperature windows from the Jena CSV in data_dir (see
   rnnjax.data.jena), normalised with the training rows' mean and std; the seasonal blocks of
@@ -141,7 +156,8 @@ def load_jena(data_dir: str | None = None, *, filename: str | None = None, steps
   train = np.concatenate([degrees[a:b] for a, b in blocks["train"]])
   mean, std = float(train.mean()), float(train.std() or 1.0)
   series = ((degrees - mean) / std).astype(np.float32)
-  spec, starts = window_splits(series, blocks, steps=steps, step=step, stride=stride)
+  spec, starts = window_splits(series, blocks, steps=steps, step=step, stride=stride,
+                               burn_in=burn_in)
   hours = (table.times - table.times[0]).astype(np.float64) / 3600.0
   return SeriesData(spec, series, hours, step, starts, blocks, time_unit="hours",
                     value_unit="T (degC)", offset=mean, scale=std)

@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
+from absl import logging
 
 from rnnjax import models
 from rnnjax.reports import curves  # noqa: F401  (selects matplotlib's Agg backend)
-from rnnjax.data.timeseries import SeriesData
+from rnnjax.data import splits
+from rnnjax.data.timeseries import SeriesData, naive_mse
 from rnnjax.train import TrainState, eval_params
 
 import matplotlib.pyplot as plt  # noqa: E402  (after curves chose the backend)
@@ -37,6 +40,26 @@ def predict_window(model: nn.Module, state: TrainState, inputs: np.ndarray) -> n
   """The model's one-step-ahead predictions [T] for one window's inputs [T, 1]."""
   outputs = model.apply({"params": eval_params(state)}, jnp.asarray(inputs)[None], None)
   return np.asarray(outputs)[0, :, 0]
+
+
+def predict_split(model: nn.Module, state: TrainState, split: splits.Split,
+                  batch_size: int = 500) -> np.ndarray:
+  """The model's one-step-ahead predictions [N, T] for every window of `split`."""
+  apply = jax.jit(lambda params, inputs: model.apply({"params": params}, inputs, None)[..., 0])
+  out = []
+  for batch in split.eval_batches(batch_size):
+    weights = np.asarray(batch["weights"])                                # [B] or [B, T]
+    real = weights.reshape(len(weights), -1).max(axis=1) > 0             # not a padding row
+    out.append(np.asarray(apply(eval_params(state), batch["inputs"]))[real])   # [B', T]
+  return np.concatenate(out)
+
+
+def mse_by_step(predicted: np.ndarray, split: splits.Split) -> tuple[np.ndarray, np.ndarray]:
+  """([T] the model's MSE, [T] the naive forecast's MSE) at each step of the windows: the first
+  steps have little history to go on."""
+  labels, inputs = split.labels[..., 0], split.inputs[..., 0]              # [N, T]
+  return (np.mean(np.square(predicted - labels), axis=0),
+          np.mean(np.square(inputs - labels), axis=0))
 
 
 def continue_series(model: nn.Module, state: TrainState, prime: np.ndarray,
@@ -58,37 +81,50 @@ def continuation(model: nn.Module, state: TrainState, data: SeriesData, part: st
           "within": steps_within(generated, truth, tolerance * data.value_range)}
 
 
-def figure(data: SeriesData, window: int, predicted: np.ndarray, run: dict, tolerance: float,
-           png_path: str, part: str = "test") -> str:
-  """(a) inputs, targets and predictions of `part`'s window number `window`; (b) the prime, the
-  true continuation, the generated one and the tolerance band. Returns png_path."""
-  split, step = getattr(data.spec, part), data.step
-  unit = lambda x: data.offset + data.scale * np.asarray(x)  # noqa: E731  (model -> value units)
-  fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [1, 2]})
-  start = data.starts[part][window]
-  steps = split.inputs.shape[1]
+def _window_panel(ax, data: SeriesData, part: str, window: int, predicted: np.ndarray) -> None:
+  """(a): a window's inputs, targets and one-step predictions (burn-in steps hollow)."""
+  split, step, unit = getattr(data.spec, part), data.step, data.to_values
+  start, steps = data.starts[part][window], split.inputs.shape[1]
   t_in = data.times[start + step * np.arange(steps)]
   t_out = data.times[start + step * np.arange(1, steps + 1)]
-  ax_a.plot(t_in, unit(split.inputs[window, :, 0]), "bo", ms=6, alpha=0.4, label="instance")
-  ax_a.plot(t_out, unit(split.labels[window, :, 0]), "w*", mec="k", ms=9, label="target")
-  ax_a.plot(t_out, unit(predicted), "r.", ms=9, label="prediction")
-  mse = float(np.mean(np.square(predicted - split.labels[window, :, 0])))
-  ax_a.set(xlabel=data.time_unit, ylabel=data.value_unit,
-           title=f"(a) {part} window {window}: one step ahead, MSE {mse:.3g}")
-  ax_a.legend(fontsize=8)
-  n0, n = len(run["prime"]), len(run["truth"])
-  rows = run["first"] + step * np.arange(n0 + n)
+  scored = np.ones(steps, bool) if split.weights is None else split.weights[window] > 0
+  ax.plot(t_in, unit(split.inputs[window, :, 0]), "bo", ms=6, alpha=0.4, label="instance")
+  ax.plot(t_out, unit(split.labels[window, :, 0]), "w*", mec="k", ms=9, label="target")
+  ax.plot(t_out[scored], unit(predicted[scored]), "r.", ms=9, label="prediction")
+  if not scored.all():
+    ax.plot(t_out[~scored], unit(predicted[~scored]), "o", mfc="none", mec="0.5", ms=5,
+            label="prediction in the burn-in (not scored)")
+  mse = float(np.mean(np.square(predicted - split.labels[window, :, 0])[scored]))
+  ax.set(xlabel=data.time_unit, ylabel=data.value_unit,
+         title=f"(a) {part} window {window}: one step ahead, MSE {mse:.3g}")
+  ax.legend(fontsize=8)
+
+
+def _continuation_panel(ax, data: SeriesData, run: dict, tolerance: float) -> None:
+  """(b): the prime, the true and the generated continuation, and the tolerance band."""
+  n0, n, unit = len(run["prime"]), len(run["truth"]), data.to_values
+  times = data.times[run["first"] + data.step * np.arange(n0 + n)]
   band = tolerance * data.value_range * data.scale
-  ax_b.plot(data.times[rows[:n0]], unit(run["prime"]), "k", lw=2, label="prime (true)")
-  ax_b.plot(data.times[rows[n0:]], unit(run["truth"]), "k", lw=1, label="true continuation")
-  ax_b.fill_between(data.times[rows[n0:]], unit(run["truth"]) - band, unit(run["truth"]) + band,
-                    color="0.8", alpha=0.5, label=f"truth +- {100 * tolerance:g} % of range")
-  ax_b.plot(data.times[rows[n0:]], unit(run["generated"]), "r", lw=1, label="generated")
+  truth = unit(run["truth"])
+  ax.plot(times[:n0], unit(run["prime"]), "k", lw=2, label="prime (true)")
+  ax.plot(times[n0:], truth, "k", lw=1, label="true continuation")
+  ax.fill_between(times[n0:], truth - band, truth + band, color="0.8", alpha=0.5,
+                  label=f"truth +- {100 * tolerance:g} % of the range")
+  ax.plot(times[n0:], unit(run["generated"]), "r", lw=1, label="generated")
   if run["within"] < n:
-    ax_b.axvline(data.times[rows[n0 + run["within"]]], color="r", ls=":", lw=1)
-  ax_b.set(xlabel=data.time_unit, ylabel=data.value_unit,
-           title=f"(b) generated continuation: within the band for {run['within']} of {n} steps")
-  ax_b.legend(fontsize=8, loc="upper left")
+    ax.axvline(times[n0 + run["within"]], color="r", ls=":", lw=1)
+  ax.set(xlabel=data.time_unit, ylabel=data.value_unit,
+         title=f"(b) generated continuation: within the band for {run['within']} of {n} steps")
+  ax.legend(fontsize=8, loc="upper left")
+
+
+def figure(data: SeriesData, window: int, predicted: np.ndarray, run: dict, tolerance: float,
+           png_path: str, part: str = "test") -> str:
+  """(a) inputs, targets and predictions [T] of `part`'s window number `window`; (b) the
+  continuation `run` (see `continuation`) against the truth. Returns png_path."""
+  fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [1, 2]})
+  _window_panel(ax_a, data, part, window, predicted)
+  _continuation_panel(ax_b, data, run, tolerance)
   for ax in (ax_a, ax_b):
     ax.grid(alpha=0.3)
   fig.tight_layout()
@@ -97,16 +133,40 @@ def figure(data: SeriesData, window: int, predicted: np.ndarray, run: dict, tole
   return png_path
 
 
-def report(model: nn.Module, state: TrainState, data: SeriesData, workdir: str, *,
-           prime_steps: int, generate_steps: int, tolerance: float = 0.1) -> dict:
-  """Continuations from the first validation and the first test block, and the figure of a
-  test window (the middle one) and the test continuation (workdir/timeseries.png). Returns
-  {"<part>_within_steps": int, "figure": path}."""
-  runs = {part: continuation(model, state, data, part, prime_steps=prime_steps,
-                             steps=generate_steps, tolerance=tolerance)
-          for part in ("validation", "test")}
+def report(model: nn.Module, state: TrainState, data: SeriesData, summaries: dict[str, dict],
+           workdir: str, *, prime_steps: int, generate_steps: int,
+           tolerance: float = 0.1) -> dict[str, dict]:
+  """Logs, for validation and test, the model's MSE (`summaries[part]["mse"]`, trainer.fit's
+  summaries) beside the naive forecast's and how long a continuation from the part's first
+  block stays within `tolerance` of the range; then the test MSE at each window step; draws
+  the middle test window and the test continuation to workdir/timeseries.png. Returns
+  part -> {"mse", "naive_mse", "within_steps"} and "figure" -> {"path"}."""
+  rows, value_tolerance = {}, tolerance * data.value_range * data.scale
+  for part in ("validation", "test"):
+    run = continuation(model, state, data, part, prime_steps=prime_steps, steps=generate_steps,
+                       tolerance=tolerance)
+    rows[part] = {"mse": summaries[part]["mse"], "naive_mse": naive_mse(getattr(data.spec, part)),
+                  "within_steps": run["within"], "run": run}
+    logging.info("%s MSE: model %.4g, naive (next value = this value) %.4g: %.1f %% of naive. "
+                 "Generated continuation within %g %% of the range (%.3g %s) for %d of %d "
+                 "steps.", part.capitalize(), rows[part]["mse"], rows[part]["naive_mse"],
+                 100 * rows[part]["mse"] / rows[part]["naive_mse"], 100 * tolerance,
+                 value_tolerance, data.value_unit, run["within"], generate_steps)
+  predicted = predict_split(model, state, data.spec.test)                # [N, T]
+  log_mse_by_step(*mse_by_step(predicted, data.spec.test))
   window = len(data.spec.test) // 2
-  predicted = predict_window(model, state, data.spec.test.inputs[window])
-  path = figure(data, window, predicted, runs["test"], tolerance,
+  path = figure(data, window, predicted[window], rows["test"].pop("run"), tolerance,
                 os.path.join(workdir, FIGURE_FILE))
-  return {**{f"{part}_within_steps": r["within"] for part, r in runs.items()}, "figure": path}
+  rows["validation"].pop("run")
+  logging.info("Figure: %s", path)
+  return {**rows, "figure": {"path": path}}
+
+
+def log_mse_by_step(model_mse: np.ndarray, naive: np.ndarray) -> None:
+  """Logs the test MSE at a few window steps, and over every step (burn-in included)."""
+  shown = sorted({i for i in (0, 1, 2, 4, 9, len(model_mse) - 1) if i < len(model_mse)})
+  logging.info("Test MSE at window steps %s: model %s, naive %s",
+               " / ".join(str(i + 1) for i in shown),
+               *(" / ".join(f"{mse[i]:.3g}" for i in shown) for mse in (model_mse, naive)))
+  logging.info("Test MSE over every step (burn-in included): model %.4g, naive %.4g: %.1f %% "
+               "of naive.", model_mse.mean(), naive.mean(), 100 * model_mse.mean() / naive.mean())
