@@ -42,10 +42,14 @@ common_flags.define("timeseries", data_folder="jena_climate", model="rnn", hidde
                         "data_dir": "--data=jena: the folder holding the Jena CSV"})
 flags.DEFINE_enum("data", "synthetic", ["synthetic", "jena"], "The series.")
 flags.DEFINE_integer("num_steps", 1500, "Training steps (seed 002: 1500).")
-flags.DEFINE_integer("eval_every", 100, "Steps between validation evaluations (and checkpoints).")
-flags.DEFINE_integer("steps", 20, "Values per window (seed 002: 20).")
-flags.DEFINE_integer("burn_in", 0, "Steps at the start of every window that are not scored "
+flags.DEFINE_integer("eval_every", 250, "Steps between validation evaluations (and checkpoints).")
+flags.DEFINE_integer("steps", 60, "Values per window (seed 002: 20; see the docstring).")
+flags.DEFINE_integer("burn_in", 5, "Steps at the start of every window that are not scored "
                      "(weight 0 in training and evaluation; the naive MSE skips them too).")
+flags.DEFINE_float("t_max", 60.0, "--data=synthetic: the series runs over t in [0, t_max] "
+                   "(seed 002: 30).")
+flags.DEFINE_list("block_t", ["12", "7", "7"], "--data=synthetic: t-units of the train, "
+                  "validation and test blocks of each cycle.")
 flags.DEFINE_enum("activation", "relu", ["tanh", "relu"], "--model=rnn's activation (seed 002: "
                   "relu).")
 flags.DEFINE_string("filename", None, "--data=jena: which CSV in --data_dir when several.")
@@ -63,7 +67,8 @@ def load_data() -> timeseries.SeriesData:
     blocks = tuple(int(r) for r in FLAGS.block_rows) if FLAGS.block_rows else None
     return timeseries.load_jena(FLAGS.data_dir, filename=FLAGS.filename, steps=FLAGS.steps,
                                 burn_in=FLAGS.burn_in, block_rows=blocks)
-  return timeseries.load_synthetic(steps=FLAGS.steps, burn_in=FLAGS.burn_in)
+  return timeseries.load_synthetic(t_max=FLAGS.t_max, steps=FLAGS.steps, burn_in=FLAGS.burn_in,
+                                   block_t=tuple(float(t) for t in FLAGS.block_t))
 
 
 def main(argv):

@@ -1,7 +1,7 @@
 """The Echo-RNN tutorial's figure (Hallström): the per-batch training loss, and input, target
 and prediction of every row of one batch.
 
-  losses = echo.step_losses(workdir)          # [steps], from metrics.jsonl (TrainConfig.step_losses)
+  losses = echo.step_losses(workdir)     # [steps]: metrics.jsonl (TrainConfig.step_losses)
   predicted = echo.predict_rows(model, state, data.test)              # [R, L] class ids
   echo.figure(losses, data.test, predicted, chunk=3, png_path=".../echo.png",
               steps_per_epoch=data.train.num_chunks)
