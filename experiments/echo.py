@@ -23,7 +23,18 @@ loss), curves.png, echo.png (seed 004's figure: the per-batch loss, spiking at e
 and input / target / prediction bars for the 5 rows of one test batch), checkpoints.
 Ends with "Final test per-step accuracy: <value> %".
 
-Measured: see the end of this docstring (filled in from the runs).
+Measured (jax 0.10.2, flax 0.12.8, optax 0.2.8, numpy 2.4.6, Python 3.11; 1 CPU device; the 2
+cores shared with other jobs at load 13-18, so this job got 26 % of one core; wall time includes
+compilation, 10 validation passes, the test pass and the figure):
+  python experiments/echo.py                   100 epochs (66,600 steps), 11 min 13 s wall
+                                               (2.9 min of CPU time): test per-step accuracy
+                                               100.000 % (49,935 scored steps, none wrong);
+                                               validation 100.00 % from epoch 10 on
+  python experiments/echo.py --epochs=2        test 99.998 % (1 wrong step), 90 s
+  python experiments/echo.py --model=lstm --epochs=5    test 100.000 %, 130 s
+  python experiments/echo.py --model=gru --epochs=5     test 100.000 %, 105 s
+The loss curve (echo.png) spikes to ~0.1-0.2 nats at the first batch of every epoch and falls
+to ~1e-5 within it: the rows' first echo_step labels are unknowable from a zero state.
 """
 from absl import app, flags, logging
 

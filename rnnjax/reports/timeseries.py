@@ -145,19 +145,19 @@ def report(model: nn.Module, state: TrainState, data: SeriesData, summaries: dic
   for part in ("validation", "test"):
     run = continuation(model, state, data, part, prime_steps=prime_steps, steps=generate_steps,
                        tolerance=tolerance)
-    rows[part] = {"mse": summaries[part]["mse"], "naive_mse": naive_mse(getattr(data.spec, part)),
-                  "within_steps": run["within"], "run": run}
-    logging.info("%s MSE: model %.4g, naive (next value = this value) %.4g: %.1f %% of naive. "
-                 "Generated continuation within %g %% of the range (%.3g %s) for %d of %d "
-                 "steps.", part.capitalize(), rows[part]["mse"], rows[part]["naive_mse"],
-                 100 * rows[part]["mse"] / rows[part]["naive_mse"], 100 * tolerance,
-                 value_tolerance, data.value_unit, run["within"], generate_steps)
+    mse, naive = summaries[part]["mse"], naive_mse(getattr(data.spec, part))
+    rows[part] = {"mse": mse, "naive_mse": naive, "within_steps": run["within"]}
+    logging.info("%s MSE: model %.4g, naive (next value = this value) %.4g: %.1f %% of naive "
+                 "(RMSE %.3g vs %.3g %s). Generated continuation within %g %% of the range "
+                 "(%.3g %s) for %d of %d steps.", part.capitalize(), mse, naive,
+                 100 * mse / naive, data.scale * mse ** 0.5, data.scale * naive ** 0.5,
+                 data.value_unit, 100 * tolerance, value_tolerance, data.value_unit,
+                 run["within"], generate_steps)
   predicted = predict_split(model, state, data.spec.test)                # [N, T]
   log_mse_by_step(*mse_by_step(predicted, data.spec.test))
   window = len(data.spec.test) // 2
-  path = figure(data, window, predicted[window], rows["test"].pop("run"), tolerance,
+  path = figure(data, window, predicted[window], run, tolerance,      # the test continuation
                 os.path.join(workdir, FIGURE_FILE))
-  rows["validation"].pop("run")
   logging.info("Figure: %s", path)
   return {**rows, "figure": {"path": path}}
 
