@@ -1,6 +1,7 @@
-"""Fixtures and smoke-run entries for experiments/{mnist,imdb,jena,translate}.py, in the original
-formats: gzipped IDX files, an aclImdb tree, a station CSV, a tab-separated sentence-pair file.
-tests/test_experiments.py runs the entries."""
+"""Fixtures and smoke-run entries for experiments/{mnist,imdb,jena,echo,timeseries,translate}.py,
+in the original formats: gzipped IDX files, an aclImdb tree, a station CSV, a tab-separated
+sentence-pair file (echo, the synthetic series and the built-in translation tasks generate their
+data). tests/test_experiments.py runs the entries."""
 import datetime
 import gzip
 import os
@@ -56,6 +57,12 @@ def write_jena(root: str) -> dict[str, str]:
   return {"data_dir": root}
 
 
+def no_data(root: str) -> dict[str, str]:
+  """The experiment generates its data: no fixture, no flag."""
+  del root
+  return {}
+
+
 EXPERIMENTS = [
     dict(testcase_name="mnist_rows", script="mnist.py",
          fixture=lambda root: write_mnist(root, n_train=12),
@@ -73,6 +80,23 @@ EXPERIMENTS = [
          outputs=["metrics.jsonl", "history.png", "forecast.png"],
          log_lines=["step 0002 : loss is", "Validation MAE: model", "Test MAE: model", "naive",
                     "Final test MAE"]),
+    dict(testcase_name="echo", script="echo.py", fixture=no_data,   # 4 rows of 30: 2 chunks
+         flags=TINY + ["--series_length=120", "--truncated_length=15", "--epochs=1",
+                       "--eval_every_epochs=1"],
+         outputs=["metrics.jsonl", "curves.png", "echo.png"],
+         log_lines=["step 0002 : loss is", "Test series: 108 scored steps",
+                    "Final test per-step accuracy"]),
+    dict(testcase_name="timeseries_synthetic", script="timeseries.py", fixture=no_data,
+         flags=TINY + ["--num_steps=2", "--eval_every=1", "--generate_steps=10"],
+         outputs=["metrics.jsonl", "curves.png", "timeseries.png"],
+         log_lines=["step 0002 : loss is", "Test MSE: model", "naive", "Final test MSE"]),
+    dict(testcase_name="timeseries_jena", script="timeseries.py", fixture=write_jena,
+         flags=TINY + ["--data=jena", "--num_steps=2", "--eval_every=1", "--steps=3",
+                       "--burn_in=1", "--block_rows=40,30,30", "--generate_steps=5",
+                       "--model=gru"],
+         outputs=["metrics.jsonl", "timeseries.png"],
+         log_lines=["step 0002 : loss is", "Validation MSE: model", "of 5 steps",
+                    "Final test MSE"]),
 ]
 
 
@@ -92,12 +116,6 @@ def write_pairs(root: str) -> dict[str, str]:
   return {"data_dir": root}
 
 
-def no_fixture(root: str) -> dict[str, str]:
-  """The built-in tasks generate their data."""
-  del root
-  return {}
-
-
 TRANSLATE_TINY = TINY + ["--epochs=1", "--model=gru", "--embed_dim=3", "--examples=2"]
 TRANSLATE_BUILT_IN = TRANSLATE_TINY + ["--num_train=8", "--num_validation=2", "--num_test=3"]
 TRANSLATE_OUTPUTS = ["metrics.jsonl", "source_vocab.json", "target_vocab.json",
@@ -105,10 +123,10 @@ TRANSLATE_OUTPUTS = ["metrics.jsonl", "source_vocab.json", "target_vocab.json",
 TRANSLATE_LOG = ["step 0002 : loss is", "Validation: exact match", "Test translations",
                  "Final test exact match"]
 EXPERIMENTS += [
-    dict(testcase_name="translate_dates", script="translate.py", fixture=no_fixture,
+    dict(testcase_name="translate_dates", script="translate.py", fixture=no_data,
          flags=TRANSLATE_BUILT_IN + ["--task=dates", "--attention=bahdanau"],
          outputs=TRANSLATE_OUTPUTS + ["attention.png"], log_lines=TRANSLATE_LOG),
-    dict(testcase_name="translate_addition", script="translate.py", fixture=no_fixture,
+    dict(testcase_name="translate_addition", script="translate.py", fixture=no_data,
          flags=TRANSLATE_BUILT_IN + ["--task=addition", "--attention=none", "--beam_size=2",
                                      "--max_digits=2"],
          outputs=TRANSLATE_OUTPUTS, log_lines=TRANSLATE_LOG),

@@ -14,8 +14,10 @@ class TrainConfig:
 
   clip_norm <= 0 means no clipping; ema_decay > 0 evaluates a moving average of the parameters
   (train.TrainState); loss None picks metrics.default_loss(data.num_classes);
-  checkpoint_every None means eval_every. Every field is checked when the config is made, so a
-  bad value fails before any compilation or I/O, naming the field, the value and the range.
+  checkpoint_every None means eval_every; step_losses also records every training step's loss
+  in the metrics records (`train/step_losses`, for a loss curve with one point per batch). Every
+  field is checked when the config is made, so a bad value fails before any compilation or I/O,
+  naming the field, the value and the range.
   """
   optimizer: str = "adam"
   learning_rate: float = 1e-3
@@ -32,6 +34,7 @@ class TrainConfig:
   eval_batch_size: int = 500
   seed: int = 0
   loss: str | None = None
+  step_losses: bool = False
 
   def __post_init__(self):
     checks = [

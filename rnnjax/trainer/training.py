@@ -303,5 +303,8 @@ def _log(run: _Run, state: train.TrainState, step: int, window: list[Any], timed
                                split=run.eval_split))
   record = {"step": step, **to_json(train_summary, "train"), **to_json(summary, "eval"),
             "steps_per_sec": speed, "eval_s": eval_s, "elapsed_s": elapsed_s}
+  if run.config.step_losses:           # the data loss of each step since the last record
+    host = jax.device_get([(s["loss"], s["count"]) for s in window])
+    record["train/step_losses"] = [float(loss) / max(float(count), 1e-12) for loss, count in host]
   run.writer.write(record)
   return record, summary
