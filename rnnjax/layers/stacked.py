@@ -24,6 +24,9 @@ class Stacked(nn.Module):
     merge_mode: for bidirectional layers.
     dropout: rate of standard dropout on each layer's outputs before the next layer (train only).
     recurrent_dropout: variational recurrent dropout inside every layer (train only).
+    input_dropout: Keras' `dropout=` on every layer's inputs: one mask per sequence, reused at
+      every step (train only; see `Recurrent`). With `dropout` too, layers after the first see
+      both.
     other attributes: as `Recurrent`.
   """
   cells: Sequence[nn.Module]
@@ -36,6 +39,7 @@ class Stacked(nn.Module):
   time_major: bool = False
   implementation: str = "auto"
   remat: bool = False
+  input_dropout: float = 0.0
 
   @nn.compact
   def __call__(self, xs: Array, seq_lengths: Array | None = None, initial_state: Any = None, *,
@@ -52,7 +56,8 @@ class Stacked(nn.Module):
       last = index == len(self.cells) - 1
       kwargs = dict(return_sequences=self.return_sequences or not last, return_state=True,
                     time_major=self.time_major, recurrent_dropout=self.recurrent_dropout,
-                    implementation=self.implementation, remat=self.remat, name=f"layer_{index}")
+                    implementation=self.implementation, remat=self.remat,
+                    input_dropout=self.input_dropout, name=f"layer_{index}")
       if index > 0 and self.dropout > 0.0:
         out = nn.Dropout(self.dropout, deterministic=not train)(out)
       if self.bidirectional:
