@@ -102,13 +102,17 @@ class ConvLSTMCell(RecurrentCell):
 
   @property
   def spatial_dims(self) -> int:
-    return len(self.kernel_size)
+    return len(self._kernel_size())
 
-  def setup(self):
+  def _kernel_size(self) -> tuple[int, ...]:
     size = tuple(self.kernel_size)
     if len(size) not in SPATIAL or not all(isinstance(k, int) and k > 0 for k in size):
       raise ValueError(f"kernel_size must hold 1 or 2 positive ints (1-D or 2-D frames); got "
                        f"{self.kernel_size!r}.")
+    return size
+
+  def setup(self):
+    size = self._kernel_size()
     if self.padding.lower() != "same":
       raise ValueError(f'padding must be "same" (the state keeps the frame shape); got '
                        f"{self.padding!r}.")
