@@ -11,8 +11,8 @@ from rnnjax import cells
 import reference
 from cell_contract import D, H, contract_tests
 
-# One step's input without the batch axis: frames (W=6, H_img=2 here) for cells that step over
-# frames (ConvLSTMCell's registered default is a 2-D 3x3 cell), else (D,).
+# One step's input without the batch axis: (*S, D) with frames S = (6, 2) (or (6,) for 1-D) for
+# cells that step over frames (ConvLSTMCell's registered default is a 2-D 3x3 cell), else (D,).
 FRAME = (6, 2)
 
 
