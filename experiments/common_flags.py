@@ -11,7 +11,8 @@ import math
 
 from absl import flags
 
-from rnnjax import models, train, trainer
+from rnnjax import models, recurrence, train, trainer
+from rnnjax.trainer import tensorboard
 
 FLAGS = flags.FLAGS
 
@@ -36,6 +37,11 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
                                                       "the output layer."))
   flags.DEFINE_float("recurrent_dropout", 0.0, help_("recurrent_dropout",
                                                      "Variational dropout on h inside the loop."))
+  flags.DEFINE_float("input_dropout", 0.0, "Dropout on each recurrent layer's inputs, one mask "
+                     "per sequence (Keras' dropout=).")
+  flags.DEFINE_enum("implementation", "auto", recurrence.IMPLEMENTATIONS,
+                    "Recurrence backend: auto, scan (lax.scan: dynamic unrolling), static (a "
+                    "Python loop: TF's static_rnn), fused or cudnn (rnnjax.layers.Recurrent).")
   flags.DEFINE_string("data_dir", None, help_("data_dir", f"Data folder (default "
                                               f"$RNNJAX_DATA_DIR/{folder} or "
                                               f"~/.cache/rnnjax/{folder})."))
@@ -63,7 +69,9 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
                        lower_bound=1)
   flags.DEFINE_integer("seed", 0, help_("seed", "Seed of the initialisation, dropout and data "
                                                 "order."))
-  for name in ("dropout", "recurrent_dropout", "ema_decay"):
+  flags.DEFINE_bool("tensorboard", tensorboard.available(), "Also write TensorBoard event files "
+                    "to the workdir (default: on when tensorboardX is installed).")
+  for name in ("dropout", "recurrent_dropout", "input_dropout", "ema_decay"):
     flags.register_validator(name, lambda v: v is not None and 0.0 <= v < 1.0,
                              "must be in [0, 1)")
   flags.register_validator("learning_rate", lambda v: v is None or (math.isfinite(v) and v > 0),
@@ -81,7 +89,8 @@ def define_steps(num_steps: int, eval_every: int) -> None:
 def model_kwargs(hidden_size: int | None = None) -> dict:
   """The keyword arguments of `rnnjax.models.build` that the shared flags set."""
   return dict(hidden_size=hidden_size or FLAGS.hidden_size, num_layers=FLAGS.num_layers,
-              dropout=FLAGS.dropout, recurrent_dropout=FLAGS.recurrent_dropout)
+              dropout=FLAGS.dropout, recurrent_dropout=FLAGS.recurrent_dropout,
+              input_dropout=FLAGS.input_dropout, implementation=FLAGS.implementation)
 
 
 def workdir(task: str, name: str | None = None) -> str:
@@ -96,6 +105,7 @@ def fit(model, data, config: trainer.TrainConfig, task: str, name: str | None = 
   trainer.init_distributed(FLAGS.distributed)          # a no-op unless asked for (or done)
   recorded = {"preset": FLAGS.model, "hidden_size": FLAGS.hidden_size,
               "num_layers": models.layer_count(FLAGS.model, FLAGS.num_layers),
-              "dropout": FLAGS.dropout, "recurrent_dropout": FLAGS.recurrent_dropout, **hparams}
+              "dropout": FLAGS.dropout, "recurrent_dropout": FLAGS.recurrent_dropout,
+              "input_dropout": FLAGS.input_dropout, **hparams}
   return trainer.fit(model, data, config, workdir(task, name), hparams=recorded,
                      overwrite=FLAGS.overwrite)

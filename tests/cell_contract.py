@@ -10,6 +10,9 @@ and gradients, with NaN and inf in the padding (which must reach no value and no
 Bidirectional with lengths equals the transcription run both ways; check_grads of the step and
 of the layer in float64; bfloat16 compute stays within a tolerance derived from bfloat16's
 precision. Every check runs jitted (one compilation each), to keep the suite fast.
+
+`input_shape` is one step's input without the batch axis: (D,) for vector cells, (*S, D) for a
+cell that steps over frames (ConvLSTMCell: (W, D) or (H_img, W, D)).
 """
 from __future__ import annotations
 
@@ -26,12 +29,20 @@ import reference
 
 B, T, D, H = 3, 7, 5, 4
 LENGTHS = np.array([T, 4, 1], np.int32)
-XS = np.asarray(jax.random.normal(jax.random.key(0), (B, T, D)))
-PADDING = np.arange(T)[None, :, None] >= LENGTHS[:, None, None]           # [B, T, 1]
-# NaN and inf where the rows are padded: no value and no gradient may see them.
-JUNK = np.where(PADDING, np.where(np.arange(D) % 2, np.nan, np.inf), XS).astype(np.float32)
-CLEAN = np.where(PADDING, 0.0, XS).astype(np.float32)
 BF16_EPS = 2.0 ** -8      # bfloat16's unit roundoff (8 significant bits)
+
+
+def inputs(input_shape=(D,)):
+  """(xs, clean, junk) [B, T, *input_shape]: random inputs; zero padding; NaN and inf where the
+  rows are padded (no value and no gradient may see them)."""
+  xs = np.asarray(jax.random.normal(jax.random.key(0), (B, T) + tuple(input_shape)))
+  padding = np.arange(T)[None, :] >= LENGTHS[:, None]                     # [B, T]
+  padding = padding.reshape(padding.shape + (1,) * len(input_shape))      # [B, T, 1, ...]
+  junk = np.where(padding, np.where(np.arange(input_shape[-1]) % 2, np.nan, np.inf), xs)
+  return xs, np.where(padding, 0.0, xs).astype(np.float32), junk.astype(np.float32)
+
+
+XS, CLEAN, JUNK = inputs()
 
 
 def randomize(params, key, scale=0.5):
@@ -51,14 +62,14 @@ def sum_of_sines(tree) -> jax.Array:
   return jax.tree.reduce(lambda a, x: a + jnp.sum(jnp.sin(x)), tree, 0.0)
 
 
-def supported_backends(layer: layers.Recurrent, variables) -> list[str]:
+def supported_backends(layer: layers.Recurrent, variables, xs=XS) -> list[str]:
   """The backends other than the scan that can run `layer` here (each says why it cannot)."""
   names = []
   for name in recurrence.BACKENDS:
     if name == "scan":
       continue
     try:
-      jax.eval_shape(lambda v: layer.clone(implementation=name).apply(v, XS, LENGTHS), variables)
+      jax.eval_shape(lambda v: layer.clone(implementation=name).apply(v, xs, LENGTHS), variables)
     except ValueError as e:
       if "cannot run this call" not in str(e):
         raise
@@ -67,8 +78,11 @@ def supported_backends(layer: layers.Recurrent, variables) -> list[str]:
   return names
 
 
-def contract_tests(make_cell, numpy_step, name: str) -> type:
-  """A TestCase class checking the cell `make_cell(**dtype kwargs)` against `numpy_step`."""
+def contract_tests(make_cell, numpy_step, name: str, input_shape=(D,)) -> type:
+  """A TestCase class checking the cell `make_cell(**dtype kwargs)` against `numpy_step`, on
+  inputs [B, T, *input_shape]."""
+  XS, CLEAN, JUNK = inputs(input_shape)    # noqa: N806  (this cell's inputs, shadowing the module's)
+  frame = tuple(input_shape[:-1])                                        # S: () for vectors
 
   def variables(layer, xs=XS, key=1):
     params = layer.init(jax.random.key(key), jnp.asarray(xs), LENGTHS)["params"]
@@ -86,12 +100,13 @@ def contract_tests(make_cell, numpy_step, name: str) -> type:
       cell = make_cell()
       if "input" in params:
         gates = cell.num_gates * cell.hidden_size
-        self.assertEqual(params["input"]["kernel"].shape, (D, gates))
+        self.assertEqual(params["input"]["kernel"].shape[-2:], (input_shape[-1], gates))
+        self.assertEqual(params["input"]["kernel"].ndim, 2 + len(frame))   # [*K, D, G*H]
         self.assertEqual(params["input"]["bias"].shape, (gates,))
       self.assertTrue(all(p.dtype == jnp.float32 for p in jax.tree.leaves(params)))
       final, ys = jax.jit(layer.apply)({"params": {"cell": params}}, XS)
-      self.assertEqual(ys.shape, (B, T, cell.output_size))
-      self.assertEqual(final.h.shape, (B, cell.output_size))
+      self.assertEqual(ys.shape, (B, T, *frame, cell.output_size))
+      self.assertEqual(final.h.shape, (B, *frame, cell.output_size))
 
     def test_matches_numpy_transcription_in_float64_both_ways(self):
       with jax.enable_x64(True):
@@ -110,7 +125,7 @@ def contract_tests(make_cell, numpy_step, name: str) -> type:
     def test_every_backend_equals_the_scan_and_ignores_nan_padding(self):
       layer = layers.Recurrent(make_cell(), return_state=True, implementation="scan")
       v = variables(layer)
-      names = ["scan"] + supported_backends(layer, v)
+      names = ["scan"] + supported_backends(layer, v, XS)
 
       def grads(v):
         out = {}
@@ -152,7 +167,7 @@ def contract_tests(make_cell, numpy_step, name: str) -> type:
                     modes=["rev"], atol=1e-6, rtol=1e-6, eps=1e-6)
         bound = cell.bind({"params": v["params"]["cell"]})
         gx = bound.project_inputs(xs[:, 0])
-        state = jax.tree.map(lambda s: 0.3 * jnp.ones_like(s), bound.initial_state(B))
+        state = jax.tree.map(lambda s: 0.3 * jnp.ones_like(s), layers.zero_state(bound, B, frame))
         check_grads(jax.jit(functools.partial(bound.step)), (bound.weights(), state, gx),
                     order=1, modes=["rev"], atol=1e-6, rtol=1e-6)
 

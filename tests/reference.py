@@ -36,7 +36,8 @@ def simple_step(p, x, state, activation="tanh"):
   return (h,), h
 
 
-def lstm_step(p, x, state):
+def lstm_step(p, x, state, cell_clip=None, proj_clip=None):
+  """cell_clip, proj_clip: TensorFlow's LSTMCell options (clip c, clip the projected h)."""
   h, c = state
   rec = h @ p["recurrent_kernel"]
   if "recurrent_norm_scale" in p:
@@ -46,12 +47,16 @@ def lstm_step(p, x, state):
     i = i + p["peepholes"][0] * c
     f = f + p["peepholes"][1] * c
   c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+  if cell_clip is not None:
+    c = np.clip(c, -cell_clip, cell_clip)
   if "peepholes" in p:
     o = o + p["peepholes"][2] * c
   c_out = layer_norm(c, p["cell_norm_scale"], p["cell_norm_bias"]) if "cell_norm_scale" in p else c
   h = sigmoid(o) * np.tanh(c_out)
   if "projection_kernel" in p:
     h = h @ p["projection_kernel"]
+    if proj_clip is not None:
+      h = np.clip(h, -proj_clip, proj_clip)
   return (h, c), h
 
 
@@ -84,8 +89,44 @@ def gru_step(p, x, state, h_mask=None):
   return (h,), h
 
 
+def mgu_step(p, x, state):
+  """Flax's MGUCell: f = sigmoid(x W_f + b_f + h U_f); n = tanh(x W_n + b_n + f * (h U_n + b_hn))
+  (without reset gating: + h U_n); h' = (1 - f) n + f h."""
+  (h,) = state
+  xf, xn = np.split(input_term(p, x, 2), 2)
+  af, an = np.split(h @ p["recurrent_kernel"], 2)
+  f = sigmoid(xf + af)
+  n = np.tanh(xn + (f * (an + p["recurrent_bias"]) if "recurrent_bias" in p else an))
+  h = (1 - f) * n + f * h
+  return (h,), h
+
+
+def conv_same(x, kernel):
+  """x [*S, D], kernel [*K, D, F] -> [*S, F]: cross-correlation, stride 1, zero padding of
+  (k - 1) // 2 before each spatial axis and the rest after (XLA's "SAME")."""
+  sizes = kernel.shape[:-2]
+  pads = [((k - 1) // 2, k - 1 - (k - 1) // 2) for k in sizes] + [(0, 0)]
+  padded = np.pad(x, pads)
+  out = np.zeros(x.shape[:-1] + kernel.shape[-1:])
+  for offset in np.ndindex(*sizes):
+    window = padded[tuple(slice(o, o + s) for o, s in zip(offset, x.shape[:-1]))]
+    out += window @ kernel[offset]
+  return out
+
+
+def convlstm_step(p, x, state):
+  """ConvLSTM (Shi et al. 2015, no peepholes): the LSTM with convolutions; x [*S, D]."""
+  h, c = state
+  z = conv_same(x, p["input"]["kernel"]) + p["input"]["bias"] + conv_same(h, p["recurrent_kernel"])
+  i, f, g, o = np.split(z, 4, axis=-1)
+  c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+  h = sigmoid(o) * np.tanh(c)
+  return (h, c), h
+
+
 def run(step, params, xs, lengths, state0, reverse=False):
-  """Runs each row b alone over its first lengths[b] steps (reversed if asked)."""
+  """Runs each row b alone over its first lengths[b] steps (reversed if asked); xs [B, T, ...],
+  outputs [B, T, ...] as the step's."""
   batch, time = xs.shape[:2]
   outputs, finals = None, []
   for b in range(batch):
@@ -94,11 +135,11 @@ def run(step, params, xs, lengths, state0, reverse=False):
     for t in (reversed(steps) if reverse else steps):
       state, y = step(params, xs[b, t], state)
       if outputs is None:
-        outputs = np.zeros((batch, time, y.shape[-1]))
+        outputs = np.zeros((batch, time) + y.shape)
       outputs[b, t] = y
     finals.append(state)
   if outputs is None:
-    outputs = np.zeros((batch, time, state0[0].shape[-1]))
+    outputs = np.zeros((batch, time) + state0[0].shape[1:])
   final = tuple(np.stack([f[i] for f in finals]) for i in range(len(state0)))
   return outputs, final
 
@@ -106,4 +147,5 @@ def run(step, params, xs, lengths, state0, reverse=False):
 # The numpy transcription of every registered cell (rnnjax.cells.CELLS), by registry name, with
 # the cell built as CELLS[name](hidden_size). tests/test_cell_contract.py runs the contract
 # tests, this reference included, for every name in CELLS.
-STEPS = {"rnn": simple_step, "lstm": lstm_step, "gru": gru_step}
+STEPS = {"rnn": simple_step, "lstm": lstm_step, "gru": gru_step, "mgu": mgu_step,
+         "convlstm": convlstm_step}

@@ -9,7 +9,11 @@ from absl.testing import absltest
 
 from rnnjax import cells
 import reference
-from cell_contract import H, contract_tests
+from cell_contract import D, H, contract_tests
+
+# One step's input without the batch axis: (*S, D) with frames S = (6, 2) (or (6,) for 1-D) for
+# cells that step over frames (ConvLSTMCell's registered default is a 2-D 3x3 cell), else (D,).
+FRAME = (6, 2)
 
 
 class RegistryTest(absltest.TestCase):
@@ -20,7 +24,9 @@ class RegistryTest(absltest.TestCase):
 
 
 for _name, _cls in cells.CELLS.items():
-  _test = contract_tests(functools.partial(_cls, H), reference.STEPS[_name], _cls.__name__)
+  _dims = getattr(_cls(H), "spatial_dims", 0)
+  _test = contract_tests(functools.partial(_cls, H), reference.STEPS[_name], _cls.__name__,
+                         input_shape=FRAME[:_dims] + (D,))
   globals()[_test.__name__] = _test
 del _test
 

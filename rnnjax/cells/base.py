@@ -11,7 +11,7 @@ are written once, in its `step`; the fused backends are tested equal to the scan
                                    that can add it inside their loop take it separately)
   cell.input_kernel() -> [D, G*H]  for backends that take the raw inputs (cuDNN)
   cell.weights() -> pytree          everything `step` closes over
-  cell.initial_state(B) -> state    zeros
+  cell.initial_state(B) -> state    zeros (cells whose steps see frames, below: initial_state(B, S))
   cell.step(weights, state, gx_t [B, G*H], h_mask=None) -> (state, y_t [B, output_size])
   cell.output_size                  H (P for a projected LSTM)
 
@@ -19,6 +19,10 @@ are written once, in its `step`; the fused backends are tested equal to the scan
 that touches no Flax variable, so it works on bound and unbound cells and inside any JAX
 transform. h_mask [B, H] (variational recurrent dropout) multiplies h where it enters the
 recurrent matmul; the state itself is never masked.
+
+Frames: a cell with `spatial_dims = n > 0` (ConvLSTMCell) steps over frames: gx_t [B, *S, G*H]
+with n spatial axes S, state and y_t [B, *S, H], and `initial_state(B, S)`; its layer inputs are
+[B, T, *S, D]. Everything else (lengths, reverse, dropout, the engine) is the same.
 """
 from __future__ import annotations
 
@@ -30,9 +34,16 @@ import jax.numpy as jnp
 
 from rnnjax.typing import Array
 
+# Input-kernel initialisers by their Keras names (fans of conv kernels [*K, D, G*H] count the
+# receptive field, as Keras does).
 KERNEL_INITS = {
     "glorot_uniform": nn.initializers.glorot_uniform(),  # Keras' default
+    "glorot_normal": nn.initializers.glorot_normal(),
     "lecun_normal": nn.initializers.lecun_normal(),      # Flax's default
+    "lecun_uniform": nn.initializers.lecun_uniform(),
+    "he_normal": nn.initializers.he_normal(),            # He et al. 2015, for relu
+    "he_uniform": nn.initializers.he_uniform(),
+    "orthogonal": nn.initializers.orthogonal(),          # Saxe et al. 2014
 }
 LAYER_NORM_EPS = 1e-5
 
@@ -128,8 +139,9 @@ class RecurrentCell(nn.Module):
 
   Attributes:
     hidden_size: H.
-    kernel_init: "glorot_uniform" (Keras) or "lecun_normal" (Flax) for the input kernel W;
-      recurrent kernels are orthogonal.
+    kernel_init: the input kernel W's initialiser, a name in KERNEL_INITS: "glorot_uniform"
+      (Keras' default), "lecun_normal" (Flax's), "he_normal", "he_uniform", "glorot_normal",
+      "lecun_uniform" or "orthogonal"; recurrent kernels are orthogonal.
     dtype: compute dtype (None: from the inputs and parameters); param_dtype: parameter dtype.
   """
   hidden_size: int
@@ -139,6 +151,7 @@ class RecurrentCell(nn.Module):
 
   num_gates: ClassVar[int] = 1
   output_is_h: ClassVar[bool] = True   # step's y_t is its new state.h (False: override)
+  spatial_dims: ClassVar[int] = 0      # n > 0: steps see frames [B, *S, D] (module docstring)
 
   def __post_init__(self):
     if isinstance(self.hidden_size, bool) or not isinstance(self.hidden_size, int) \

@@ -40,7 +40,10 @@ class LSTMCell(RecurrentCell):
   projected to P, the recurrent kernel is [P, 4H]); layer_norm (Ba et al. 2016: each gate's
   slice of x @ W and of h @ U normalised separately with a learned scale, and c_t normalised
   with a scale and shift before the output tanh); recurrent_bias (a second bias b_hh [4H] as
-  PyTorch's nn.LSTM keeps, added to b; it exists so that converted weights round-trip exactly).
+  PyTorch's nn.LSTM keeps, added to b; it exists so that converted weights round-trip exactly);
+  cell_clip and proj_clip (TensorFlow's tf.compat.v1.nn.rnn_cell.LSTMCell: c_t is clipped to
+  [-cell_clip, cell_clip] as soon as it is computed, so the state, the output peephole and
+  tanh(c_t) all see the clipped value; the projected h_t is clipped to [-proj_clip, proj_clip]).
 
   Parameters: `input/kernel` W [D, 4H], `input/bias` b [4H] (forget slice starts at
   `forget_bias`), `recurrent_kernel` U [H or P, 4H], and with the options `peepholes` [3, H],
@@ -50,7 +53,8 @@ class LSTMCell(RecurrentCell):
 
   Attributes:
     forget_bias: initial value of the forget-gate bias (1.0, as Keras and the UCI HAR tutorial).
-    peepholes, proj_size, layer_norm, recurrent_bias: the options above.
+    peepholes, proj_size, layer_norm, recurrent_bias, cell_clip, proj_clip: the options above
+      (proj_clip needs proj_size; clipped cells run on the scan, not the fused loops).
     hidden_size, kernel_init, dtype, param_dtype: see `RecurrentCell`.
   """
   forget_bias: float = 1.0
@@ -58,6 +62,8 @@ class LSTMCell(RecurrentCell):
   proj_size: int | None = None
   layer_norm: bool = False
   recurrent_bias: bool = False
+  cell_clip: float | None = None
+  proj_clip: float | None = None
 
   num_gates = 4
 
@@ -65,6 +71,12 @@ class LSTMCell(RecurrentCell):
     h = self.hidden_size
     if self.proj_size is not None and not 0 < self.proj_size < h:
       raise ValueError(f"proj_size must be in (0, hidden_size={h}); got {self.proj_size}.")
+    for name in ("cell_clip", "proj_clip"):
+      value = getattr(self, name)
+      if value is not None and not value > 0:
+        raise ValueError(f"{name} must be a positive float or None; got {value!r}.")
+    if self.proj_clip is not None and self.proj_size is None:
+      raise ValueError(f"proj_clip={self.proj_clip} clips the projected h: set proj_size too.")
     self.input = self.input_projection(layer_norm=self.layer_norm, bias_init=self._bias_init)
     self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
                                        (self.output_size, 4 * h), self.param_dtype)
@@ -95,8 +107,9 @@ class LSTMCell(RecurrentCell):
   @property
   def fused_family(self) -> str | None:
     """"lstm" when the fused LSTM loops (and cuDNN) compute this configuration exactly: no
-    peepholes, projection or layer norm."""
-    plain = not (self.peepholes or self.proj_size is not None or self.layer_norm)
+    peepholes, projection, layer norm or clipping."""
+    plain = not (self.peepholes or self.proj_size is not None or self.layer_norm
+                 or self.cell_clip is not None)
     return "lstm" if plain else None
 
   def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
@@ -137,6 +150,8 @@ class LSTMCell(RecurrentCell):
       i = i + expand(w.peepholes[0], c_prev) * c_prev
       f = f + expand(w.peepholes[1], c_prev) * c_prev
     c = jax.nn.sigmoid(f) * c_prev + jax.nn.sigmoid(i) * jnp.tanh(g)   # [B, H]
+    if self.cell_clip is not None:
+      c = jnp.clip(c, -self.cell_clip, self.cell_clip)
     if w.peepholes is not None:
       o = o + expand(w.peepholes[2], c) * c
     c_out = c
@@ -146,4 +161,6 @@ class LSTMCell(RecurrentCell):
     h = jax.nn.sigmoid(o) * jnp.tanh(c_out)                            # [B, H]
     if w.projection is not None:
       h = h @ w.projection.astype(dtype)                               # [B, P]
+      if self.proj_clip is not None:
+        h = jnp.clip(h, -self.proj_clip, self.proj_clip)
     return LSTMState(h=h, c=c), h

@@ -4,9 +4,10 @@ pieces around them (`Embedding`, `OutputProjection`). None of them knows how the
 from rnnjax.layers.bidirectional import MERGE_MODES, Bidirectional, merge
 from rnnjax.layers.embedding import Embedding
 from rnnjax.layers.projection import OutputProjection
-from rnnjax.layers.recurrent import Recurrent, check_inputs, last_output
+from rnnjax.layers.recurrent import Recurrent, check_inputs, last_output, zero_state
 from rnnjax.layers.stacked import Stacked
 from rnnjax.recurrence import IMPLEMENTATIONS, reverse_padded
 
 __all__ = ["Bidirectional", "Embedding", "IMPLEMENTATIONS", "MERGE_MODES", "OutputProjection",
-           "Recurrent", "Stacked", "check_inputs", "last_output", "merge", "reverse_padded"]
+           "Recurrent", "Stacked", "check_inputs", "last_output", "merge", "reverse_padded",
+           "zero_state"]

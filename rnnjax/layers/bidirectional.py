@@ -28,7 +28,7 @@ def merge(fw: Array, bw: Array, mode: str) -> Array:
 class Bidirectional(nn.Module):
   """A forward and a backward `Recurrent` over the same input, merged.
 
-  xs [B, T, D] -> [B, T, 2H] (concat) or [B, T, H] (sum, mul, ave); with
+  xs [B, T, D] (or frames [B, T, *S, D]) -> [B, T, 2H] (concat) or [B, T, H] (sum, mul, ave); with
   `return_sequences=False` the merged last outputs [B, 2H]: the forward layer's output at the
   last valid step and the backward layer's at step 0. With `return_state` returns
   `((forward_state, backward_state), outputs)`; `initial_state` is such a pair too.
@@ -37,7 +37,7 @@ class Bidirectional(nn.Module):
   Attributes:
     forward_cell, backward_cell: the two cells (distinct instances).
     merge_mode: "concat", "sum", "mul" or "ave".
-    other attributes: as `Recurrent`.
+    other attributes: as `Recurrent` (each direction draws its own dropout masks).
   """
   forward_cell: nn.Module
   backward_cell: nn.Module
@@ -48,6 +48,7 @@ class Bidirectional(nn.Module):
   recurrent_dropout: float = 0.0
   implementation: str = "auto"
   remat: bool = False
+  input_dropout: float = 0.0
 
   @nn.compact
   def __call__(self, xs: Array, seq_lengths: Array | None = None, initial_state: Any = None, *,
@@ -57,7 +58,8 @@ class Bidirectional(nn.Module):
     init_fw, init_bw = (None, None) if initial_state is None else initial_state
     kwargs = dict(return_sequences=self.return_sequences, return_state=True,
                   time_major=self.time_major, recurrent_dropout=self.recurrent_dropout,
-                  implementation=self.implementation, remat=self.remat)
+                  implementation=self.implementation, remat=self.remat,
+                  input_dropout=self.input_dropout)
     state_fw, out_fw = Recurrent(detached(self.forward_cell), name="forward", **kwargs)(
         xs, seq_lengths, init_fw, train=train)
     state_bw, out_bw = Recurrent(detached(self.backward_cell), reverse=True, name="backward",

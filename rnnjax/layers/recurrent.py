@@ -17,16 +17,22 @@ from rnnjax import recurrence
 from rnnjax.typing import Array
 
 
-def check_inputs(xs: Array, seq_lengths: Array | None, time_major: bool) -> Array:
-  """Validates xs [B, T, D] ([T, B, D] time-major) and seq_lengths [B]; returns int32 lengths.
+def check_inputs(xs: Array, seq_lengths: Array | None, time_major: bool,
+                 spatial_dims: int = 0) -> Array:
+  """Validates xs [B, T, D] ([T, B, D] time-major; [B, T, *S, D] with `spatial_dims` frame axes
+  S, for cells that step over frames) and seq_lengths [B]; returns int32 lengths.
 
   Shape and dtype errors are raised at trace time. Length values are checked when they are
   concrete (given as numpy or as a JAX array closed over, also inside `jit`); lengths that are
   traced (arguments of a jitted function) cannot be checked and are clipped to [0, T].
   """
-  if xs.ndim != 3:
-    layout = "[T, B, D]" if time_major else "[B, T, D]"
-    raise ValueError(f"xs must have rank 3, {layout}; got shape {xs.shape}.")
+  if xs.ndim != 3 + spatial_dims:
+    step = "*S, D" if spatial_dims else "D"
+    layout = f"[T, B, {step}]" if time_major else f"[B, T, {step}]"
+    frames = f" with {spatial_dims} spatial axes S (this cell steps over frames)" * (
+        spatial_dims > 0)
+    raise ValueError(f"xs must have rank {3 + spatial_dims}, {layout}{frames}; got shape "
+                     f"{xs.shape}.")
   t, b = (xs.shape[0], xs.shape[1]) if time_major else (xs.shape[1], xs.shape[0])
   if seq_lengths is None:
     return jnp.full((b,), t, jnp.int32)
@@ -53,12 +59,24 @@ def check_state(state, expected, what: str):
   return jax.tree.map(lambda s, e: s.astype(e.dtype), state, expected)
 
 
+def rows(v: Array, like: Array) -> Array:
+  """v [B] -> [B, 1, ..., 1] of like's rank, to select or scale whole rows of like [B, ...]."""
+  return v.reshape(v.shape + (1,) * (like.ndim - 1))
+
+
 def last_output(ys: Array, lengths: Array, reverse: bool) -> Array:
-  """ys [B, T, H] -> the output of each row's last processed valid step [B, H] (step
+  """ys [B, T, ..., H] -> the output of each row's last processed valid step [B, ..., H] (step
   lengths[b] - 1, or step 0 when running in reverse); 0 for length 0."""
   index = jnp.zeros_like(lengths) if reverse else jnp.maximum(lengths - 1, 0)   # [B]
-  last = jnp.take_along_axis(ys, index[:, None, None], axis=1)[:, 0]    # [B, H]
-  return jnp.where((lengths > 0)[:, None], last, jnp.zeros_like(last))
+  last = jnp.take_along_axis(ys, rows(index, ys), axis=1)[:, 0]        # [B, ..., H]
+  return jnp.where(rows(lengths > 0, last), last, jnp.zeros_like(last))
+
+
+def zero_state(cell: nn.Module, batch_size: int, frame_shape: tuple[int, ...] = ()) -> Any:
+  """The cell's zero state for `batch_size` rows; a cell that steps over frames (ConvLSTMCell)
+  also takes their spatial shape S."""
+  return cell.initial_state(batch_size, frame_shape) if frame_shape else cell.initial_state(
+      batch_size)
 
 
 def own_cell(cell: nn.Module, layer: nn.Module) -> nn.Module:
@@ -76,6 +94,7 @@ def detached(cell: nn.Module) -> nn.Module:
 
 class Recurrent(nn.Module):
   """Runs `cell` over time: xs [B, T, D] -> outputs [B, T, H] (or the last output [B, H]).
+  A cell that steps over frames (ConvLSTMCell) takes xs [B, T, *S, D] -> [B, T, *S, H].
 
   The cell's input projection is hoisted out of the loop (one matmul over all steps); the loop
   (`rnnjax.recurrence`, whichever backend runs it) runs only the recurrent part. Call as
@@ -101,6 +120,9 @@ class Recurrent(nn.Module):
       run the call raises its reason.
     remat: recompute the forward pass in chunks of `remat_chunk` steps (default sqrt(T)) during
       the backward pass to save memory on long sequences (scan backend).
+    input_dropout: dropout rate on the layer's inputs x_t (Keras `dropout=`): one mask per
+      sequence [B, D] (or [B, *S, D]), reused at every step, as Keras draws it; train only,
+      from the "dropout" PRNG stream.
   """
   cell: nn.Module
   return_sequences: bool = True
@@ -112,15 +134,18 @@ class Recurrent(nn.Module):
   implementation: str = "auto"
   remat: bool = False
   remat_chunk: int = 0
+  input_dropout: float = 0.0
 
   @nn.compact
   def __call__(self, xs: Array, seq_lengths: Array | None = None, initial_state: Any = None, *,
                train: bool = False):
     recurrence.engine.check_implementation(self.implementation)
-    lengths = check_inputs(xs, seq_lengths, self.time_major)            # [B]
     cell = own_cell(self.cell, self)
+    lengths = check_inputs(xs, seq_lengths, self.time_major,
+                           getattr(cell, "spatial_dims", 0))                # [B]
     xs_tm = xs if self.time_major else jnp.swapaxes(xs, 0, 1)            # [T, B, D]
-    state0 = cell.initial_state(xs_tm.shape[1])
+    xs_tm = self._input_dropout(xs_tm, train)
+    state0 = zero_state(cell, xs_tm.shape[1], xs_tm.shape[2:-1])
     if initial_state is not None:
       state0 = check_state(initial_state, state0, "initial_state")
     final, ys = recurrence.run(
@@ -133,10 +158,20 @@ class Recurrent(nn.Module):
     elif cell.output_is_h and final.h.dtype == ys.dtype:
       # The last valid output is the final h: no gather, and the loop's backward pass then gets
       # no per-step output gradients at all (the fused loops skip that work).
-      out = jnp.where((lengths > 0)[:, None], final.h, 0).astype(ys.dtype)  # [B, H]
+      out = jnp.where(rows(lengths > 0, final.h), final.h, 0).astype(ys.dtype)  # [B, H]
     else:
       out = last_output(jnp.swapaxes(ys, 0, 1), lengths, self.reverse)  # [B, H]
     return (final, out) if self.return_state else out
+
+  def _input_dropout(self, xs_tm: Array, train: bool) -> Array:
+    """xs [T, B, ...] times one keep mask [B, ...] / (1 - rate) for every step (train only)."""
+    rate = self.input_dropout
+    if not 0.0 <= rate < 1.0:
+      raise ValueError(f"input_dropout must be in [0, 1); got {rate}.")
+    if not train or rate == 0.0:
+      return xs_tm
+    keep = jax.random.bernoulli(self.make_rng("dropout"), 1.0 - rate, xs_tm.shape[1:])
+    return xs_tm * (keep.astype(xs_tm.dtype) / (1.0 - rate))[None]       # [T, B, D]
 
   def _recurrent_mask(self, state0, train: bool) -> Array | None:
     rate = self.recurrent_dropout

@@ -29,6 +29,9 @@ class Stacked(nn.Module):
       residual connection, as in the stacked residual BiLSTM for UCI HAR of Zhao et al. 2018);
       layers must then have equal output widths. With return_sequences=False the last output is
       taken from the summed sequence (a bidirectional layer's backward half at step 0).
+    input_dropout: Keras' `dropout=` on every layer's inputs: one mask per sequence, reused at
+      every step (train only; see `Recurrent`). With `dropout` too, layers after the first see
+      both.
     other attributes: as `Recurrent`.
   """
   cells: Sequence[nn.Module]
@@ -42,6 +45,7 @@ class Stacked(nn.Module):
   time_major: bool = False
   implementation: str = "auto"
   remat: bool = False
+  input_dropout: float = 0.0
 
   @nn.compact
   def __call__(self, xs: Array, seq_lengths: Array | None = None, initial_state: Any = None, *,
@@ -59,7 +63,8 @@ class Stacked(nn.Module):
       sequences = self.return_sequences or not last or (self.residual and index > 0)
       kwargs = dict(return_sequences=sequences, return_state=True,
                     time_major=self.time_major, recurrent_dropout=self.recurrent_dropout,
-                    implementation=self.implementation, remat=self.remat, name=f"layer_{index}")
+                    implementation=self.implementation, remat=self.remat,
+                    input_dropout=self.input_dropout, name=f"layer_{index}")
       if index > 0 and self.dropout > 0.0:
         out = nn.Dropout(self.dropout, deterministic=not train)(out)
       if self.bidirectional:

@@ -14,10 +14,11 @@ def _recurrent(cell_cls, bidirectional: bool, depth: int | None,
                residual: bool = False) -> Callable[..., nn.Module]:
   def make(hidden_size: int, num_layers: int, dropout: float, recurrent_dropout: float,
            return_sequences: bool = False, return_state: bool = False,
-           **cell_kwargs) -> nn.Module:
+           input_dropout: float = 0.0, implementation: str = "auto", **cell_kwargs) -> nn.Module:
     layers_ = depth or num_layers
     common = dict(return_sequences=return_sequences, return_state=return_state,
-                  recurrent_dropout=recurrent_dropout)
+                  recurrent_dropout=recurrent_dropout, input_dropout=input_dropout,
+                  implementation=implementation)
     if layers_ == 1 and not bidirectional:
       return layers.Recurrent(cell_cls(hidden_size, **cell_kwargs), **common)
     if layers_ == 1:
@@ -31,14 +32,17 @@ def _recurrent(cell_cls, bidirectional: bool, depth: int | None,
 
 
 # name -> encoder factory(hidden_size, num_layers, dropout, recurrent_dropout, return_sequences,
-# return_state, **cell_kwargs).
+# return_state, input_dropout, implementation, **cell_kwargs). multi* stack --num_layers layers
+# ("multirnn --num_layers=4" is the Keras tutorial's four SimpleRNN(32) of seed 001).
 ENCODERS = {
     "rnn": _recurrent(cells.SimpleRNNCell, False, 1),
+    "mgu": _recurrent(cells.MGUCell, False, 1),
     "lstm": _recurrent(cells.LSTMCell, False, 1),
     "gru": _recurrent(cells.GRUCell, False, 1),
     "bilstm": _recurrent(cells.LSTMCell, True, 1),
     "bigru": _recurrent(cells.GRUCell, True, 1),
     "lstm2": _recurrent(cells.LSTMCell, False, 2),
+    "multirnn": _recurrent(cells.SimpleRNNCell, False, None),
     "multilstm": _recurrent(cells.LSTMCell, False, None),
     "multigru": _recurrent(cells.GRUCell, False, None),
     "resbilstm": _recurrent(cells.LSTMCell, True, 2, residual=True),
@@ -70,21 +74,24 @@ def _check(name: str) -> None:
 
 def build(name: str, *, num_classes: int, hidden_size: int = 32, num_layers: int = 2,
           dropout: float = 0.0, recurrent_dropout: float = 0.0, vocab_size: int | None = None,
-          embed_dim: int | None = None, readout: str = "last",
-          **cell_kwargs) -> SequenceClassifier:
+          embed_dim: int | None = None, readout: str = "last", input_dropout: float = 0.0,
+          implementation: str = "auto", **cell_kwargs) -> SequenceClassifier:
   """The `name` preset as a SequenceClassifier: inputs [B, T, D] (or ids [B, T]) -> [B, C].
 
   `num_layers` applies to the multi* presets; `dropout` is applied between stacked layers and
-  before the classifier; `readout` is SequenceClassifier's; `cell_kwargs` go to every cell
-  (e.g. `layer_norm=True`).
+  before the classifier; `input_dropout` is Keras' `dropout=` on every recurrent layer's inputs
+  and `implementation` the recurrence backend of every layer (see `layers.Recurrent`);
+  `readout` is SequenceClassifier's; `cell_kwargs` go to every cell (e.g. `layer_norm=True`,
+  `kernel_init="he_normal"`).
   """
   _check(name)
   _check_sizes(num_classes=num_classes, hidden_size=hidden_size, num_layers=num_layers,
-               dropout=dropout, recurrent_dropout=recurrent_dropout)
+               dropout=dropout, recurrent_dropout=recurrent_dropout, input_dropout=input_dropout)
   if readout not in READOUTS:
     raise ValueError(f"readout must be one of {READOUTS}; got {readout!r}.")
   encoder = ENCODERS[name](hidden_size, num_layers, dropout, recurrent_dropout,
-                           return_sequences=readout != "last", **cell_kwargs)
+                           return_sequences=readout != "last", input_dropout=input_dropout,
+                           implementation=implementation, **cell_kwargs)
   return SequenceClassifier(encoder, num_classes, vocab_size=vocab_size, embed_dim=embed_dim,
                             dropout=dropout, readout=readout)
 

@@ -24,14 +24,21 @@ def reverse_padded(xs: Array, lengths: Array, time_axis: int = 1) -> Array:
   return jnp.take_along_axis(xs, index, axis=time_axis)
 
 
+def row_mask(valid_t: Array, like: Array) -> Array:
+  """valid_t [B] -> [B, 1, ..., 1] of like's rank: selects whole rows of like [B, ...] (h [B, H]
+  or a frame state [B, *S, H])."""
+  return valid_t.reshape(valid_t.shape + (1,) * (like.ndim - 1))
+
+
 @dataclasses.dataclass(frozen=True)
 class Call:
   """One run of `cell` over time.
 
   Attributes:
     cell: a bound cell (rnnjax.cells.base's contract).
-    xs: [T, B, D] time-major inputs; steps past a row's length are zero (the engine zeroes
-      them, so that NaN or inf in the padding can reach no value and no gradient).
+    xs: [T, B, D] time-major inputs ([T, B, *S, D] for a cell that steps over frames); steps
+      past a row's length are zero (the engine zeroes them, so that NaN or inf in the padding
+      can reach no value and no gradient).
     lengths: [B] int32 valid steps of each row (T for every row when not `masked`).
     masked: whether lengths were given; False: every step is valid, and backends skip masking.
     state0: the initial state (the cell's state type, rows [B]).

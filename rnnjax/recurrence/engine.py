@@ -51,16 +51,18 @@ def run(cell, xs: Array, lengths: Array | None, state0: Any, *, h_mask: Array | 
         reverse: bool = False, implementation: str = "auto", unroll: int = 1,
         remat: bool = False, remat_chunk: int = 0,
         initializing: bool = False) -> tuple[Any, Array]:
-  """Runs a bound `cell` over xs [T, B, D] (time-major) -> (final state, ys [T, B, H]).
+  """Runs a bound `cell` over xs [T, B, D] (time-major) -> (final state, ys [T, B, H]); a cell
+  that steps over frames takes xs [T, B, *S, D] -> ys [T, B, *S, H].
 
   Args:
     cell: a bound rnnjax cell (or FlaxCell).
-    xs: [T, B, D] inputs.
+    xs: [T, B, D] inputs (or [T, B, *S, D]).
     lengths: [B] valid steps of each right-padded row, or None (every step valid). Steps past a
       length leave the state as it was and output 0; whatever they hold (NaN, inf) reaches no
       value and no gradient.
     state0: the initial state, rows [B].
-    h_mask: [B, H] recurrent-dropout mask on h where it enters the recurrent matmul, or None.
+    h_mask: [B, H] (or [B, *S, H]) recurrent-dropout mask on h where it enters the recurrent
+      matmul, or None.
     reverse: process each row from its last valid step back to step 0; ys come back in the
       inputs' time order and the final state is the one after step 0.
     implementation: "auto" or a name in BACKENDS ("fused", "scan", "static", "cudnn").
@@ -72,7 +74,8 @@ def run(cell, xs: Array, lengths: Array | None, state0: Any, *, h_mask: Array | 
   masked = lengths is not None
   if masked:
     valid = jnp.arange(time)[:, None] < lengths[None, :]               # [T, B]
-    xs = jnp.where(valid[:, :, None], xs, jnp.zeros_like(xs))
+    valid = valid.reshape(valid.shape + (1,) * (xs.ndim - 2))          # [T, B, 1, ...]
+    xs = jnp.where(valid, xs, jnp.zeros_like(xs))
   else:
     lengths = jnp.full(xs.shape[1:2], time, jnp.int32)
   call = Call(cell=cell, xs=xs, lengths=lengths, masked=masked, state0=state0, h_mask=h_mask,

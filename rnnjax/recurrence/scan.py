@@ -7,23 +7,24 @@ import math
 import jax
 import jax.numpy as jnp
 
-from rnnjax.recurrence.call import Call
+from rnnjax.recurrence.call import Call, row_mask
 from rnnjax.typing import Array
 
 
 def masked_step(cell, weights, h_mask: Array | None):
   """Wraps cell.step: applies the recurrent-dropout mask and freezes finished rows.
 
-  Returns body(state, (gx_t [B, G*H], valid_t [B] or None)) -> (state, y_t [B, H]).
+  Returns body(state, (gx_t [B, G*H], valid_t [B] or None)) -> (state, y_t [B, H]) (frames:
+  gx_t [B, *S, G*H], y_t [B, *S, H]).
   """
   def body(state, inputs):
     gx_t, valid_t = inputs
     new_state, y_t = cell.step(weights, state, gx_t, h_mask)
     if valid_t is None:
       return jax.tree.map(lambda n, o: n.astype(o.dtype), new_state, state), y_t
-    keep = valid_t[:, None]                                             # [B, 1]
-    state = jax.tree.map(lambda n, o: jnp.where(keep, n.astype(o.dtype), o), new_state, state)
-    return state, jnp.where(keep, y_t, jnp.zeros_like(y_t))
+    state = jax.tree.map(lambda n, o: jnp.where(row_mask(valid_t, o), n.astype(o.dtype), o),
+                         new_state, state)
+    return state, jnp.where(row_mask(valid_t, y_t), y_t, jnp.zeros_like(y_t))
 
   return body
 
@@ -35,7 +36,7 @@ def default_chunk(time: int) -> int:
 
 def _biased_inputs(call: Call) -> Array:
   gx, bias = call.projected_inputs()
-  return gx if bias is None else gx + bias.reshape((1, 1, -1)).astype(gx.dtype)
+  return gx if bias is None else gx + bias.reshape((1,) * (gx.ndim - 1) + (-1,)).astype(gx.dtype)
 
 
 def _remat_scan(body, state0, gx: Array, valid: Array | None, unroll: int, chunk: int):

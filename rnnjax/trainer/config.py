@@ -15,9 +15,10 @@ class TrainConfig:
   clip_norm <= 0 means no clipping; ema_decay > 0 evaluates a moving average of the parameters
   (train.TrainState); loss None picks metrics.default_loss(data.num_classes);
   checkpoint_every None means eval_every; step_losses also records every training step's loss
-  in the metrics records (`train/step_losses`, for a loss curve with one point per batch). Every
-  field is checked when the config is made, so a bad value fails before any compilation or I/O,
-  naming the field, the value and the range.
+  in the metrics records (`train/step_losses`, for a loss curve with one point per batch);
+  tensorboard None writes TensorBoard event files beside metrics.jsonl when tensorboardX is
+  installed (True: always, an error without it). Every field is checked when the config is made,
+  so a bad value fails before any compilation or I/O, naming the field, the value and the range.
   """
   optimizer: str = "adam"
   learning_rate: float = 1e-3
@@ -35,6 +36,7 @@ class TrainConfig:
   seed: int = 0
   loss: str | None = None
   step_losses: bool = False
+  tensorboard: bool | None = None
 
   def __post_init__(self):
     checks = [
@@ -59,6 +61,7 @@ class TrainConfig:
         ("seed", _integer(self.seed), "an integer"),
         ("loss", self.loss is None or self.loss in metrics.LOSSES,
          f"None or one of {sorted(metrics.LOSSES)}"),
+        ("tensorboard", self.tensorboard in (None, True, False), "None, True or False"),
     ]
     for name, ok, accepted in checks:
       if not ok:

@@ -13,6 +13,7 @@ import numpy as np
 from absl import flags, logging
 
 from rnnjax import metrics
+from rnnjax.trainer import tensorboard as tensorboard_
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -87,11 +88,15 @@ def format_progress(step: int, train_summary: Mapping[str, Any], eval_summary: M
 
 class MetricsWriter:
   """Appends JSON lines to workdir/metrics.jsonl; the first line holds the hyperparameters and
-  is written once (a resumed run appends after it). Only process 0 writes."""
+  is written once (a resumed run appends after it). Only process 0 writes. With `tensorboard`
+  (None: when tensorboardX is installed) every record also goes to TensorBoard event files in
+  workdir (trainer.tensorboard); `close` closes them."""
 
-  def __init__(self, workdir: str, hparams: Mapping[str, Any]):
+  def __init__(self, workdir: str, hparams: Mapping[str, Any], tensorboard: bool | None = None):
     self.path = os.path.join(workdir, METRICS_FILE)
     self.active = jax.process_index() == 0
+    on = tensorboard_.available() if tensorboard is None else tensorboard
+    self.events = tensorboard_.EventWriter(workdir) if self.active and on else None
     if self.active and not os.path.exists(self.path):
       self.write({"hparams": dict(hparams)})
 
@@ -99,6 +104,12 @@ class MetricsWriter:
     if self.active:
       with open(self.path, "a") as f:
         f.write(json.dumps(record) + "\n")
+    if self.events is not None:
+      self.events.write(record)
+
+  def close(self) -> None:
+    if self.events is not None:
+      self.events.close()
 
 
 def log_report(summary: Mapping[str, Any], workdir: str, class_names: Sequence[str] = ()) -> None:

@@ -196,7 +196,8 @@ def _fit(model, data, config, workdir, mesh, hparams) -> Result:
              evaluate=functools.partial(evaluate, eval_fn, batch_size=eval_batch_size, mesh=mesh),
              eval_split="test" if data.validation is None else "validation",
              checkpoints=checkpoints.manager(workdir),
-             writer=MetricsWriter(workdir, _hparams(model, data, config, hparams, mesh)),
+             writer=MetricsWriter(workdir, _hparams(model, data, config, hparams, mesh),
+                                  tensorboard=config.tensorboard),
              dropout_key=replicate(dropout_key, mesh))
   try:
     state, history, last = _train(run, checkpoints.restore(run.checkpoints, state))
@@ -209,6 +210,7 @@ def _fit(model, data, config, workdir, mesh, hparams) -> Result:
   else:
     result.validation = last or run.evaluate(state, data.validation)
     result.eval = _final_test(run, state, result.validation)
+  run.writer.close()
   return result
 
 
