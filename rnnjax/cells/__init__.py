@@ -6,11 +6,17 @@ here makes the contract tests in tests/test_cell_contract.py run for it.
 from rnnjax.cells.base import (HiddenState, InputProjection, RecurrentCell, gate_layer_norm)
 from rnnjax.cells.flax_cell import FlaxCell
 from rnnjax.cells.gru import GRUCell, GRUWeights
+from rnnjax.cells.linear import LinearRecurrentCell
+from rnnjax.cells.lru import LRUCell, LRUState, LRUWeights
 from rnnjax.cells.lstm import LSTMCell, LSTMState, LSTMWeights
+from rnnjax.cells.mingru import MinGRUCell
+from rnnjax.cells.minlstm import MinLSTMCell
 from rnnjax.cells.simple import SimpleRNNCell
 
-CELLS = {"rnn": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
+CELLS = {"rnn": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell, "mingru": MinGRUCell,
+         "minlstm": MinLSTMCell, "lru": LRUCell}
 
 __all__ = ["CELLS", "FlaxCell", "GRUCell", "GRUWeights", "HiddenState", "InputProjection",
-           "LSTMCell", "LSTMState", "LSTMWeights", "RecurrentCell", "SimpleRNNCell",
+           "LRUCell", "LRUState", "LRUWeights", "LSTMCell", "LSTMState", "LSTMWeights",
+           "LinearRecurrentCell", "MinGRUCell", "MinLSTMCell", "RecurrentCell", "SimpleRNNCell",
            "gate_layer_norm"]
