@@ -102,7 +102,8 @@ class LinearRecurrentCell(RecurrentCell):
 
   @nn.nowrap
   def linear_recurrence(self, weights: Any, gx: Array) -> tuple[Fields, Fields]:
-    """gx [..., G*H] (hoisted inputs, bias included) -> (a, b), tuples of [..., S] arrays."""
+    """gx [..., G*H] (hoisted inputs, bias included) -> (a, b), tuples of [..., S] arrays; a's
+    leading dims may be 1 where it does not vary (same rank as b: it broadcasts)."""
     raise NotImplementedError
 
   @nn.nowrap

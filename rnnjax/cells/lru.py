@@ -180,22 +180,22 @@ class LRUCell(LinearRecurrentCell):
 
   @nn.nowrap
   def linear_recurrence(self, weights: LRUWeights, gx: Array):
-    """gx [..., 2N (+ H)] -> a = (Re, Im) lambda and b = (Re, Im) gamma (B x + b), [..., N]."""
+    """gx [..., 2N (+ H)] -> a = (Re, Im) lambda [1, .., 1, N] (the same at every step) and
+    b = (Re, Im) gamma (B x + b) [..., N]."""
     w, n = weights, weights.gamma.shape[-1]
     bx = gx[..., :2 * n].astype(w.gamma.dtype)                       # [..., 2N]
     gamma = expand(w.gamma, bx[..., :n])
     b = (gamma * bx[..., :n], gamma * bx[..., n:])
-    a = tuple(jnp.broadcast_to(expand(lam, b[0]), b[0].shape)
-              for lam in (w.lambda_re, w.lambda_im))
-    return a, b
+    return (expand(w.lambda_re, b[0]), expand(w.lambda_im, b[0])), b
 
   @nn.nowrap
   def readout(self, weights: LRUWeights, h, gx: Array) -> Array:
     """h = (Re, Im) [..., N], gx [..., 2N (+ H)] -> y = Re(C h) + D x [..., H] in gx's dtype."""
     n, dtype = weights.gamma.shape[-1], gx.dtype
-    hh = jnp.concatenate(h, axis=-1).astype(dtype)                   # [..., 2N]
-    y = jnp.dot(hh.reshape(-1, 2 * n), weights.output_kernel.astype(dtype))
-    y = y.reshape(hh.shape[:-1] + y.shape[-1:])                       # [..., H]
+    kernel = weights.output_kernel.astype(dtype)                     # [2N, H]
+    flat = [x.astype(dtype).reshape(-1, n) for x in h]               # 2 x [*, N]
+    y = jnp.dot(flat[0], kernel[:n]) + jnp.dot(flat[1], kernel[n:])  # [*, H] (2-D: fast on CPU)
+    y = y.reshape(h[0].shape[:-1] + y.shape[-1:])                     # [..., H]
     return y + gx[..., 2 * n:] if gx.shape[-1] > 2 * n else y
 
 
