@@ -124,6 +124,48 @@ def convlstm_step(p, x, state):
   return (h, c), h
 
 
+def positive(x):
+  """Feng et al. 2024's positive activation: x + 1/2 for x >= 0, sigmoid(x) below."""
+  return np.where(x >= 0, x + 0.5, sigmoid(x))
+
+
+def mingru_step(p, x, state, log_space=False):
+  """minGRU (Feng et al. 2024): z = sigmoid(k_z), h = (1 - z) h + z h~."""
+  (h,) = state
+  k_z, k_h = np.split(input_term(p, x, 2), 2)
+  z = sigmoid(k_z)
+  cand = positive(k_h) if log_space else k_h
+  h = (1 - z) * h + z * cand
+  return (h,), h
+
+
+def minlstm_step(p, x, state, log_space=False):
+  """minLSTM (Feng et al. 2024): f' = f / (f + i), i' = i / (f + i), h = f' h + i' h~."""
+  (h,) = state
+  k_f, k_i, k_h = np.split(input_term(p, x, 3), 3)
+  f, i = sigmoid(k_f), sigmoid(k_i)
+  cand = positive(k_h) if log_space else k_h
+  h = f / (f + i) * h + i / (f + i) * cand
+  return (h,), h
+
+
+def lru_step(p, x, state):
+  """LRU (Orvieto et al. 2023) in complex arithmetic: h = lambda h + gamma B x, y = Re(C h) + D x.
+  state = (Re h, Im h); output_kernel holds [Re C^T; -Im C^T]."""
+  n = p["nu_log"].shape[0]
+  lam = np.exp(-np.exp(p["nu_log"]) + 1j * np.exp(p["theta_log"]))
+  z = x @ p["input"]["kernel"] + p["input"]["bias"]
+  h = state[0] + 1j * state[1]
+  h = lam * h + np.exp(p["gamma_log"]) * (z[:n] + 1j * z[n:2 * n])
+  c = p["output_kernel"][:n].T - 1j * p["output_kernel"][n:].T       # [H, N]
+  y = (c @ h).real
+  if "skip" in p:
+    y = y + p["skip"] * x
+  elif z.shape[0] > 2 * n:
+    y = y + z[2 * n:]
+  return (h.real, h.imag), y
+
+
 def run(step, params, xs, lengths, state0, reverse=False):
   """Runs each row b alone over its first lengths[b] steps (reversed if asked); xs [B, T, ...],
   outputs [B, T, ...] as the step's."""
@@ -148,4 +190,5 @@ def run(step, params, xs, lengths, state0, reverse=False):
 # the cell built as CELLS[name](hidden_size). tests/test_cell_contract.py runs the contract
 # tests, this reference included, for every name in CELLS.
 STEPS = {"rnn": simple_step, "lstm": lstm_step, "gru": gru_step, "mgu": mgu_step,
-         "convlstm": convlstm_step}
+         "convlstm": convlstm_step, "mingru": mingru_step, "minlstm": minlstm_step,
+         "lru": lru_step}

@@ -9,13 +9,18 @@ from rnnjax.cells.base import (KERNEL_INITS, HiddenState, InputProjection, Recur
 from rnnjax.cells.convlstm import ConvLSTMCell
 from rnnjax.cells.flax_cell import FlaxCell
 from rnnjax.cells.gru import GRUCell, GRUWeights
+from rnnjax.cells.linear import LinearRecurrentCell
+from rnnjax.cells.lru import LRUCell, LRUState, LRUWeights
 from rnnjax.cells.lstm import LSTMCell, LSTMState, LSTMWeights
 from rnnjax.cells.mgu import MGUCell, MGUWeights
+from rnnjax.cells.mingru import MinGRUCell
+from rnnjax.cells.minlstm import MinLSTMCell
 from rnnjax.cells.simple import SimpleRNNCell
 
 CELLS = {"rnn": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell, "mgu": MGUCell,
-         "convlstm": ConvLSTMCell}
+         "convlstm": ConvLSTMCell, "mingru": MinGRUCell, "minlstm": MinLSTMCell, "lru": LRUCell}
 
 __all__ = ["CELLS", "ConvLSTMCell", "FlaxCell", "GRUCell", "GRUWeights", "HiddenState",
-           "InputProjection", "KERNEL_INITS", "LSTMCell", "LSTMState", "LSTMWeights", "MGUCell",
-           "MGUWeights", "RecurrentCell", "SimpleRNNCell", "gate_layer_norm"]
+           "InputProjection", "KERNEL_INITS", "LRUCell", "LRUState", "LRUWeights", "LSTMCell",
+           "LSTMState", "LSTMWeights", "LinearRecurrentCell", "MGUCell", "MGUWeights",
+           "MinGRUCell", "MinLSTMCell", "RecurrentCell", "SimpleRNNCell", "gate_layer_norm"]

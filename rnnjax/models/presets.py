@@ -1,11 +1,13 @@
 """The model presets that `--model` flags select, and `build`."""
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import flax.linen as nn
 
 from rnnjax import cells, layers
+from rnnjax.models.blocks import ResidualEncoder
 from rnnjax.models.classifier import READOUTS, SequenceClassifier
 from rnnjax.models.tagger import SequenceTagger
 
@@ -31,6 +33,31 @@ def _recurrent(cell_cls, bidirectional: bool, depth: int | None,
   return make
 
 
+def _blocks(cell_cls, **defaults) -> Callable[..., nn.Module]:
+  """num_layers residual blocks around a linear recurrent cell (models/blocks.py)."""
+  def make(hidden_size: int, num_layers: int, dropout: float, recurrent_dropout: float,
+           return_sequences: bool = False, return_state: bool = False,
+           input_dropout: float = 0.0, implementation: str = "auto", **cell_kwargs) -> nn.Module:
+    if recurrent_dropout or input_dropout:
+      raise ValueError(f"recurrent_dropout={recurrent_dropout}, input_dropout={input_dropout}: "
+                       f"the {cell_cls.__name__} blocks take neither; use dropout (inside each "
+                       "block).")
+    if return_state:
+      raise ValueError(f"The {cell_cls.__name__} residual blocks do not return their states "
+                       "(no stateful training or generation); use a recurrent preset such as "
+                       "'lstm' or 'gru'.")
+    kwargs = {**defaults, **cell_kwargs}
+    return ResidualEncoder([cell_cls(hidden_size, **kwargs) for _ in range(num_layers)],
+                           dropout=dropout, return_sequences=return_sequences,
+                           implementation=implementation)
+  return make
+
+
+# The LRU block's cell: eigenvalues near the unit circle with small phases, which the LRU paper
+# recommends for long-range memory (Orvieto et al. 2023, Sec. 3.3; these values are the
+# minimal-LRU / S5 codebases' long-range settings), and the paper's diagonal D.
+LRU_BLOCK = dict(r_min=0.9, r_max=0.999, max_phase=math.pi / 10, skip="diagonal")
+
 # name -> encoder factory(hidden_size, num_layers, dropout, recurrent_dropout, return_sequences,
 # return_state, input_dropout, implementation, **cell_kwargs). multi* stack --num_layers layers
 # ("multirnn --num_layers=4" is the Keras tutorial's four SimpleRNN(32) of seed 001).
@@ -46,6 +73,9 @@ ENCODERS = {
     "multilstm": _recurrent(cells.LSTMCell, False, None),
     "multigru": _recurrent(cells.GRUCell, False, None),
     "resbilstm": _recurrent(cells.LSTMCell, True, 2, residual=True),
+    "mingru": _blocks(cells.MinGRUCell),
+    "minlstm": _blocks(cells.MinLSTMCell),
+    "lru": _blocks(cells.LRUCell, **LRU_BLOCK),
 }
 MODELS = tuple(ENCODERS)
 
@@ -78,10 +108,12 @@ def build(name: str, *, num_classes: int, hidden_size: int = 32, num_layers: int
           implementation: str = "auto", **cell_kwargs) -> SequenceClassifier:
   """The `name` preset as a SequenceClassifier: inputs [B, T, D] (or ids [B, T]) -> [B, C].
 
-  `num_layers` applies to the multi* presets; `dropout` is applied between stacked layers and
-  before the classifier; `input_dropout` is Keras' `dropout=` on every recurrent layer's inputs
-  and `implementation` the recurrence backend of every layer (see `layers.Recurrent`);
-  `readout` is SequenceClassifier's; `cell_kwargs` go to every cell (e.g. `layer_norm=True`,
+  `num_layers` applies to the multi* presets and to the residual-block presets (mingru,
+  minlstm, lru: num_layers blocks of width hidden_size, models/blocks.py); `dropout` is applied
+  between stacked layers (inside each block for the block presets) and before the classifier;
+  `input_dropout` is Keras' `dropout=` on every recurrent layer's inputs and `implementation`
+  the recurrence backend of every layer (see `layers.Recurrent`); `readout` is
+  SequenceClassifier's; `cell_kwargs` go to every cell (e.g. `layer_norm=True`,
   `kernel_init="he_normal"`).
   """
   _check(name)

@@ -6,6 +6,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from rnnjax.recurrence.associative import AssociativeBackend, LinearBackend
 from rnnjax.recurrence.call import Backend, Call
 from rnnjax.recurrence.cudnn import CudnnBackend
 from rnnjax.recurrence.fused import FusedBackend
@@ -15,6 +16,7 @@ from rnnjax.typing import Array
 # In the order "auto" tries them; it takes the first with `auto` set that supports the call.
 # The scan runs everything, so "auto" always finds one.
 BACKENDS: dict[str, Backend] = {b.name: b for b in (CudnnBackend(), FusedBackend(),
+                                                    AssociativeBackend(), LinearBackend(),
                                                     ScanBackend(), StaticBackend())}
 IMPLEMENTATIONS = ("auto",) + tuple(BACKENDS)
 RENAMED = {"loop": "static"}

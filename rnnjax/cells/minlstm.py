@@ -1,0 +1,58 @@
+"""minLSTM (Feng et al. 2024, "Were RNNs All We Needed?"): an LSTM whose gates see only x_t."""
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from rnnjax.cells.linear import LOG, REAL, LinearRecurrentCell
+from rnnjax.cells.mingru import log_g
+from rnnjax.typing import Array
+
+
+class MinLSTMCell(LinearRecurrentCell):
+  """minLSTM (Feng et al. 2024, "Were RNNs All We Needed?", Sec. 3.2). Gate order on the 3H
+  axis: f (forget), i (input), h~ (candidate).
+
+    f_t = sigmoid(x_t W_f + b_f),  i_t = sigmoid(x_t W_i + b_i)
+    f'_t = f_t / (f_t + i_t),      i'_t = i_t / (f_t + i_t)      (time-independent scale)
+    h~_t = x_t W_h + b_h                   (log_space: g(x_t W_h + b_h), see mingru.g)
+    h_t  = f'_t * h_{t-1} + i'_t * h~_t
+
+  The normalised gates are computed stably from the pre-activations k_f, k_i:
+  with d = softplus(-k_f) - softplus(-k_i) = log i - log f, f' = sigmoid(-d), i' = sigmoid(d)
+  (log f' = -softplus(d), log i' = -softplus(-d), the paper's Appendix code).
+
+  A linear recurrence h_t = a_t h_{t-1} + b_t with a = f', b = i' h~: it runs as a parallel
+  scan (`rnnjax.recurrence.associative`, implementation="auto") or step by step. log_space=True
+  is the paper's log-space minLSTM: a positive candidate g(k_h), and the parallel scan combines
+  log a and log b in log space; log_space=False is the plain formulation, scanned in linear
+  space. The output is h_t (there is no output gate).
+
+  Parameters: `input/kernel` [D, 3H], `input/bias` [3H]; nothing recurrent. minLSTM(32) on 32
+  inputs has 3,168 parameters.
+
+  Attributes:
+    log_space: the paper's log-space form (above).
+    hidden_size, kernel_init, dtype, param_dtype: see `RecurrentCell`.
+  """
+  log_space: bool = False
+
+  num_gates = 3
+
+  def setup(self):
+    self.input = self.input_projection()
+
+  @property
+  def algebra(self):
+    return LOG if self.log_space else REAL
+
+  @nn.nowrap
+  def linear_recurrence(self, weights, gx: Array):
+    """gx [..., 3H] -> (a, b) [..., H] (their logs with log_space)."""
+    del weights
+    k_f, k_i, k_h = jnp.split(gx, 3, axis=-1)                        # each [..., H]
+    d = jax.nn.softplus(-k_f) - jax.nn.softplus(-k_i)                # log i - log f
+    if self.log_space:
+      return (-jax.nn.softplus(d),), (-jax.nn.softplus(-d) + log_g(k_h),)
+    return (jax.nn.sigmoid(-d),), (jax.nn.sigmoid(d) * k_h,)
