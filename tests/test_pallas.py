@@ -19,6 +19,7 @@ from cell_contract import H, contract_tests
 B, T, D = 3, 7, 5
 LENGTHS = np.array([T, 0, 3], np.int32)               # 0, a middle length and T
 CELLS = {"lstm": cells.LSTMCell, "gru": cells.GRUCell}
+ON_ACCELERATOR = jax.default_backend() in ("gpu", "cuda", "rocm", "tpu")
 
 
 def _loss(layer, variables, xs, train=False):
@@ -85,7 +86,19 @@ class PallasKernelTest(parameterized.TestCase):
     target = "__gpu$xla.gpu.triton" if platform == "gpu" else "tpu_custom_call"
     self.assertEqual(exported.mlir_module().count(target), 2)    # forward + backward kernel
 
+  @parameterized.parameters("lstm", "gru")
+  def test_compiled_kernels_equal_the_scan_on_this_accelerator(self, cell):
+    if not ON_ACCELERATOR:
+      self.skipTest("needs a GPU or TPU (run with JAX_PLATFORMS=cuda or tpu)")
+    xs = jax.random.normal(jax.random.key(0), (B, T, D))
+    bi = layers.Bidirectional(CELLS[cell](H), CELLS[cell](H), return_state=True,
+                              recurrent_dropout=0.3)
+    with jax.default_matmul_precision("float32"):       # the scan without TF32
+      _compare(self, bi, xs, train=True)
+
   def test_not_on_cpu_without_interpret_mode_and_never_by_auto(self):
+    if ON_ACCELERATOR:
+      self.skipTest("checks the error on a CPU host")
     layer = layers.Recurrent(cells.LSTMCell(H), implementation="pallas")
     xs = jnp.ones((B, T, D))
     v = layer.clone(implementation="scan").init(jax.random.key(0), xs)
