@@ -5,6 +5,7 @@ Names are <impl>_<cell>, cell in lstm / gru / rnn:
   scan    the same layer with implementation="scan" (lax.scan + autodiff, the reference path)
   remat   scan with remat=True (memory table only unless named in --competitors)
   cudnn   the same layer with implementation="cudnn" (GPU, float32 LSTM only)
+  pallas  the same layer with implementation="pallas" (the persistent Pallas kernels; GPU/TPU)
   flax    flax.linen.nn.RNN over OptimizedLSTMCell (flax_optlstm), LSTMCell, GRUCell
   keras   Keras 3 on its JAX backend: keras.layers.LSTM / GRU(H, return_sequences=True)
   torch   torch.nn.LSTM / GRU / RNN (torch_competitors.py; in a torch process of its own)
@@ -22,7 +23,8 @@ import os
 import time
 
 ALL = ["torch_lstm", "flax_optlstm", "flax_lstm", "keras_lstm", "rnnjax_lstm", "scan_lstm",
-       "cudnn_lstm", "torch_gru", "flax_gru", "keras_gru", "rnnjax_gru", "scan_gru",
+       "cudnn_lstm", "pallas_lstm", "torch_gru", "flax_gru", "keras_gru", "rnnjax_gru",
+       "scan_gru", "pallas_gru",
        "torch_rnn", "rnnjax_rnn", "scan_rnn"]
 # In the memory table of every run (and timed only when named in --competitors).
 MEMORY_ONLY = ["remat_lstm", "remat_gru"]
@@ -62,6 +64,8 @@ def applies(name: str, mode: str, dtype: str, backend: str) -> bool:
     return dtype == "float32"
   if kind == "cudnn":
     return backend == "gpu" and dtype == "float32" and cell == "lstm"
+  if kind == "pallas":
+    return backend in ("gpu", "tpu")
   return not (kind in ("flax", "keras") and cell == "rnn")
 
 
@@ -88,7 +92,7 @@ def _rnnjax(name, dims, dtype):
   from rnnjax import cells, layers  # noqa: PLC0415
   make = {"lstm": cells.LSTMCell, "gru": cells.GRUCell, "rnn": cells.SimpleRNNCell}[family(name)]
   options = {"rnnjax": dict(implementation="auto"), "scan": dict(implementation="scan"),
-             "cudnn": dict(implementation="cudnn"),
+             "cudnn": dict(implementation="cudnn"), "pallas": dict(implementation="pallas"),
              "remat": dict(implementation="scan", remat=True)}[impl(name)]
   layer = layers.Recurrent(make(hidden_size=dims[3], dtype=dtype), **options)
   return jax.jit(layer.init)(jax.random.key(1), _inputs(dims)), layer.apply

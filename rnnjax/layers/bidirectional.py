@@ -1,4 +1,7 @@
-"""`Bidirectional`: a forward and a backward `Recurrent` over the same input, merged."""
+"""`Bidirectional`: a forward and a backward `Recurrent` over the same input, merged.
+
+With implementation="fused_pair" the two directions run through one engine call
+(`recurrence.run_pair`): the fused loops then run both directions in one time loop."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +9,9 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-from rnnjax.layers.recurrent import Recurrent, detached
+from rnnjax import recurrence
+from rnnjax.layers.recurrent import (Recurrent, check_inputs, check_state, detached,
+                                     last_output)
 from rnnjax.typing import Array
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -37,6 +42,10 @@ class Bidirectional(nn.Module):
   Attributes:
     forward_cell, backward_cell: the two cells (distinct instances).
     merge_mode: "concat", "sum", "mul" or "ave".
+    implementation: as `Recurrent`, or "fused_pair": both directions in one fused loop (same
+      numbers as two "fused" loops; not picked by "auto": on 2 CPU cores it took 1.07-1.11x
+      the time of two loops; one loop halves the kernel launches per step on GPU/TPU, untimed).
+      Input dropout and cells without a fused loop fall back to two loops.
     other attributes: as `Recurrent` (each direction draws its own dropout masks).
   """
   forward_cell: nn.Module
@@ -55,6 +64,8 @@ class Bidirectional(nn.Module):
                train: bool = False):
     if self.merge_mode not in MERGE_MODES:
       raise ValueError(f"merge_mode must be one of {MERGE_MODES}; got {self.merge_mode!r}.")
+    if self.implementation == "fused_pair" and not (self.input_dropout and train):
+      return self._pair(xs, seq_lengths, initial_state, train)
     init_fw, init_bw = (None, None) if initial_state is None else initial_state
     kwargs = dict(return_sequences=self.return_sequences, return_state=True,
                   time_major=self.time_major, recurrent_dropout=self.recurrent_dropout,
@@ -67,3 +78,46 @@ class Bidirectional(nn.Module):
         xs, seq_lengths, init_bw, train=train)
     out = merge(out_fw, out_bw, self.merge_mode)
     return ((state_fw, state_bw), out) if self.return_state else out
+
+  def _pair(self, xs, seq_lengths, initial_state, train):
+    recurrence.engine.check_implementation(self.implementation)
+    lengths = check_inputs(xs, seq_lengths, self.time_major)            # [B]
+    kwargs = dict(return_sequences=self.return_sequences, return_state=True,
+                  time_major=self.time_major, recurrent_dropout=self.recurrent_dropout,
+                  implementation=self.implementation, remat=self.remat)
+    # The two directions keep their own modules (parameters under forward/cell and
+    # backward/cell); the engine runs their cells together (recurrence.run_pair).
+    layers = (Recurrent(detached(self.forward_cell), name="forward", **kwargs),
+              Recurrent(detached(self.backward_cell), reverse=True, name="backward", **kwargs))
+    cells = tuple(layer.cell for layer in layers)
+    xs_tm = xs if self.time_major else jnp.swapaxes(xs, 0, 1)            # [T, B, D]
+    states0 = tuple(
+        self._initial_state(cell, xs_tm.shape[1], given)
+        for cell, given in zip(cells, (None, None) if initial_state is None else initial_state))
+    h_masks = tuple(layer._recurrent_mask(state0, train)              # noqa: SLF001
+                    for layer, state0 in zip(layers, states0))
+    finals, ys = recurrence.run_pair(
+        cells, xs_tm, None if seq_lengths is None else lengths, states0, h_masks=h_masks,
+        implementation=self.implementation, remat=self.remat,
+        initializing=self.is_initializing())                             # ys [T, B, H] each
+    if self.return_sequences:
+      out = merge(*ys, self.merge_mode)                                  # [T, B, 2H or H]
+      out = out if self.time_major else jnp.swapaxes(out, 0, 1)
+    else:
+      out = merge(*(last(cell, final, y, lengths, layer.reverse)
+                    for cell, final, y, layer in zip(cells, finals, ys, layers)), self.merge_mode)
+    return (finals, out) if self.return_state else out
+
+  @staticmethod
+  def _initial_state(cell, batch: int, given: Any):
+    state0 = cell.initial_state(batch)
+    return state0 if given is None else check_state(given, state0, "initial_state")
+
+
+def last(cell, final, ys: Array, lengths: Array, reverse: bool) -> Array:
+  """A direction's output at its last processed valid step [B, H] (as `Recurrent` with
+  return_sequences=False): its final h where that is the output, else gathered from ys
+  [T, B, H]."""
+  if cell.output_is_h and final.h.dtype == ys.dtype:
+    return jnp.where((lengths > 0)[:, None], final.h, 0).astype(ys.dtype)
+  return last_output(jnp.swapaxes(ys, 0, 1), lengths, reverse)

@@ -8,9 +8,12 @@ cell over time: "scan" (`jax.lax.scan` over the cell's `step`, autodiff: the ref
 "static" (a Python loop, TensorFlow's static_rnn), "fused" (loops with hand-written VJPs for the
 plain LSTM and GRU, rnnjax.recurrence.fused) and "cudnn" (the cuDNN LSTM on a GPU).
 `implementation="auto"` takes the first preferred backend that supports the call; a named one
-that cannot run it raises its reason. Adding a backend: README.md, "Adding a backend".
+that cannot run it raises its reason. `run_pair` runs a bidirectional layer's two cells: a
+backend with `run_pair` (the fused one) takes both directions into one loop, else each runs on
+its own. Adding a backend: README.md, "Adding a backend".
 """
 from rnnjax.recurrence.call import Backend, Call, reverse_padded
-from rnnjax.recurrence.engine import BACKENDS, IMPLEMENTATIONS, run, select
+from rnnjax.recurrence.engine import BACKENDS, IMPLEMENTATIONS, run, run_pair, select
 
-__all__ = ["BACKENDS", "Backend", "Call", "IMPLEMENTATIONS", "reverse_padded", "run", "select"]
+__all__ = ["BACKENDS", "Backend", "Call", "IMPLEMENTATIONS", "reverse_padded", "run", "run_pair",
+           "select"]

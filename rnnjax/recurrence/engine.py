@@ -9,13 +9,15 @@ import jax.numpy as jnp
 from rnnjax.recurrence.associative import AssociativeBackend, LinearBackend
 from rnnjax.recurrence.call import Backend, Call
 from rnnjax.recurrence.cudnn import CudnnBackend
-from rnnjax.recurrence.fused import FusedBackend
+from rnnjax.recurrence.fused import FusedBackend, FusedPairBackend
+from rnnjax.recurrence.pallas import PallasBackend
 from rnnjax.recurrence.scan import ScanBackend, StaticBackend, default_chunk
 from rnnjax.typing import Array
 
 # In the order "auto" tries them; it takes the first with `auto` set that supports the call.
 # The scan runs everything, so "auto" always finds one.
 BACKENDS: dict[str, Backend] = {b.name: b for b in (CudnnBackend(), FusedBackend(),
+                                                    FusedPairBackend(), PallasBackend(),
                                                     AssociativeBackend(), LinearBackend(),
                                                     ScanBackend(), StaticBackend())}
 IMPLEMENTATIONS = ("auto",) + tuple(BACKENDS)
@@ -72,15 +74,47 @@ def run(cell, xs: Array, lengths: Array | None, state0: Any, *, h_mask: Array | 
       remat_chunk steps (default sqrt(T)) in the backward pass, to save memory.
     initializing: the model is being initialised (see `select`).
   """
-  time = xs.shape[0]
-  masked = lengths is not None
-  if masked:
-    valid = jnp.arange(time)[:, None] < lengths[None, :]               # [T, B]
-    valid = valid.reshape(valid.shape + (1,) * (xs.ndim - 2))          # [T, B, 1, ...]
-    xs = jnp.where(valid, xs, jnp.zeros_like(xs))
-  else:
-    lengths = jnp.full(xs.shape[1:2], time, jnp.int32)
+  xs, lengths, masked = _masked_inputs(xs, lengths)
   call = Call(cell=cell, xs=xs, lengths=lengths, masked=masked, state0=state0, h_mask=h_mask,
-              reverse=reverse, unroll=unroll,
-              remat_chunk=(remat_chunk or default_chunk(time)) if remat else 0)
+              reverse=reverse, unroll=unroll, remat_chunk=_chunk(xs, remat, remat_chunk))
   return select(call, implementation, initializing=initializing).run(call)
+
+
+def run_pair(cells: tuple[Any, Any], xs: Array, lengths: Array | None,
+             states0: tuple[Any, Any], *, h_masks: tuple[Array | None, Array | None] = (None, None),
+             implementation: str = "auto", unroll: int = 1, remat: bool = False,
+             remat_chunk: int = 0,
+             initializing: bool = False) -> tuple[tuple[Any, Any], tuple[Array, Array]]:
+  """Runs a forward and a backward cell over the same xs [T, B, D] (a bidirectional layer)
+  -> ((forward state, backward state), (forward ys, backward ys)), ys [T, B, H] in the inputs'
+  time order; the same numbers as `run(forward)` and `run(backward, reverse=True)`.
+
+  A backend that has `run_pair` and whose `supports_pair(forward call, backward call)` returns
+  None runs both directions at once (the fused backend: one loop, see fused/pair.py); otherwise
+  each direction runs on its own, each on the backend `select` picks for it. Arguments as `run`,
+  one cell, state and h_mask per direction.
+  """
+  xs, lengths, masked = _masked_inputs(xs, lengths)
+  fw, bw = (Call(cell=cell, xs=xs, lengths=lengths, masked=masked, state0=state0, h_mask=h_mask,
+                 reverse=reverse, unroll=unroll, remat_chunk=_chunk(xs, remat, remat_chunk))
+            for cell, state0, h_mask, reverse in zip(cells, states0, h_masks, (False, True)))
+  backend_fw, backend_bw = (select(c, implementation, initializing=initializing) for c in (fw, bw))
+  if (backend_fw is backend_bw and hasattr(backend_fw, "run_pair")
+      and backend_fw.supports_pair(fw, bw) is None):
+    return backend_fw.run_pair(fw, bw)
+  (state_fw, ys_fw), (state_bw, ys_bw) = backend_fw.run(fw), backend_bw.run(bw)
+  return (state_fw, state_bw), (ys_fw, ys_bw)
+
+
+def _masked_inputs(xs: Array, lengths: Array | None) -> tuple[Array, Array, bool]:
+  """(xs with its padding zeroed, lengths [B] (T each when None), whether lengths were given)."""
+  time = xs.shape[0]
+  if lengths is None:
+    return xs, jnp.full(xs.shape[1:2], time, jnp.int32), False
+  valid = jnp.arange(time)[:, None] < lengths[None, :]                 # [T, B]
+  valid = valid.reshape(valid.shape + (1,) * (xs.ndim - 2))            # [T, B, 1, ...]
+  return jnp.where(valid, xs, jnp.zeros_like(xs)), lengths, True
+
+
+def _chunk(xs: Array, remat: bool, remat_chunk: int) -> int:
+  return (remat_chunk or default_chunk(xs.shape[0])) if remat else 0

@@ -71,9 +71,31 @@ def _weight_grads(h_prev_m, d_gx, d_hh_n, dtype):
   return d_w, d_b
 
 
+def _join(w_ih, w, b, bias):
+  """-> w_cat [D + H, 4H] with columns (r, z, x_n, hh_n): the r and z terms summed by the matmul,
+  the candidate's input and recurrent terms apart (r multiplies only the latter)."""
+  hidden = w.shape[0]
+  w_n, w_rz = w[:, :hidden], w[:, hidden:]                             # loop layout (n, r, z)
+  top = jnp.concatenate([w_ih, jnp.zeros((w_ih.shape[0], hidden), w.dtype)], axis=-1)
+  bottom = jnp.concatenate([w_rz, jnp.zeros((hidden, hidden), w.dtype), w_n], axis=-1)
+  b_x = jnp.zeros((3 * hidden,), w.dtype) if bias is None else bias
+  b_cat = jnp.concatenate([b_x[:2 * hidden] + b[hidden:], b_x[2 * hidden:], b[:hidden]])
+  return jnp.concatenate([top, bottom], axis=0), b_cat
+
+
+def _infer(w_cat, b_cat, carry, x_t, h_mask):
+  (h,) = carry
+  hidden = h.shape[-1]
+  p = dot(jnp.concatenate([x_t, masked(h, h_mask)], axis=-1), w_cat) + b_cat[None, :]  # [B, 4H]
+  r = sigmoid(p[:, :hidden])
+  z = sigmoid(p[:, hidden:2 * hidden])
+  n = jnp.tanh(p[:, 2 * hidden:3 * hidden] + r * p[:, 3 * hidden:])
+  return (n + z * (h - n),)
+
+
 GRU = Family(cell_args=lambda w, state: (w.w_hh, w.b_hh, (state.h,)), to_loop=_to_loop,
              forward=_forward, backward=_backward, start_extra=no_extra,
-             weight_grads=_weight_grads)
+             weight_grads=_weight_grads, join=_join, infer=_infer)
 
 
 def gru_recurrence(gx: Array, w_hh: Array, b_hh: Array, h0: Array, valid: Array | None,
