@@ -36,9 +36,12 @@ compilation, 10 validation passes, the test pass and the figure):
 The loss curve (echo.png) spikes to ~0.1-0.2 nats at the first batch of every epoch and falls
 to ~1e-5 within it: the rows' first echo_step labels are unknowable from a zero state.
 """
+from collections.abc import Sequence
+
 from absl import app, flags, logging
 
 import common_flags  # experiments/ is on sys.path when this file runs
+import entry_point
 from rnnjax import models, trainer
 from rnnjax.data import echo
 from rnnjax.reports import echo as echo_report
@@ -60,8 +63,15 @@ FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
-def main(argv):
-  del argv
+def run(argv: Sequence[str] = ()) -> trainer.Result:
+  """This program from Python (colab/echo.ipynb): sets its flags from `argv` (flags only, e.g.
+  ["--model=gru"]) over the defaults, trains and returns the result."""
+  entry_point.parse(__file__, argv)
+  return train_from_flags()
+
+
+def train_from_flags() -> trainer.Result:
+  """main's body, with the flags already parsed."""
   data = echo.load(FLAGS.series_length, FLAGS.echo_step, rows=FLAGS.batch_size,
                    chunk=FLAGS.truncated_length, seed=FLAGS.seed)
   model = models.build_tagger(FLAGS.model, num_outputs=echo.NUM_CLASSES,
@@ -82,6 +92,12 @@ def main(argv):
                "every step right %.2f %%. Figure: %s", scored, 100 * test["accuracy"],
                100 * test["sequence_accuracy"], png)
   logging.info("Final test per-step accuracy: %.3f %%", 100 * test["accuracy"])
+  return result
+
+
+def main(argv):
+  del argv
+  train_from_flags()
 
 
 if __name__ == "__main__":

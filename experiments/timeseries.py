@@ -63,9 +63,12 @@ Runs behind the defaults (synthetic, rnn relu 100 units, batches of 50, Adam; va
     defaults (60 steps, burn-in 5, the seed's Adam 1e-3 for 1500 steps): 2.2 %, cont. 200,
     which stays within the [0, 30] tolerance (2.29) for 119 steps too (test 176).
 """
+from collections.abc import Sequence
+
 from absl import app, flags, logging
 
 import common_flags  # experiments/ is on sys.path when this file runs
+import entry_point
 from rnnjax import models, trainer
 from rnnjax.data import timeseries
 from rnnjax.reports import timeseries as series_report
@@ -106,8 +109,15 @@ def load_data() -> timeseries.SeriesData:
                                    block_t=tuple(float(t) for t in FLAGS.block_t))
 
 
-def main(argv):
-  del argv
+def run(argv: Sequence[str] = ()) -> trainer.Result:
+  """This program from Python (colab/timeseries.ipynb): sets its flags from `argv` (flags only, e.g.
+  ["--model=gru"]) over the defaults, trains and returns the result."""
+  entry_point.parse(__file__, argv)
+  return train_from_flags()
+
+
+def train_from_flags() -> trainer.Result:
+  """main's body, with the flags already parsed."""
   data = load_data()
   cell = {"activation": FLAGS.activation} if FLAGS.model == "rnn" else {}
   model = models.build_tagger(FLAGS.model, num_outputs=1, **common_flags.model_kwargs(), **cell)
@@ -119,6 +129,12 @@ def main(argv):
       "validation": result.validation, "test": result.eval}, result.workdir,
       prime_steps=FLAGS.steps, generate_steps=FLAGS.generate_steps, tolerance=FLAGS.tolerance)
   logging.info("Final test MSE: %.4g (naive %.4g)", rows["test"]["mse"], rows["test"]["naive_mse"])
+  return result
+
+
+def main(argv):
+  del argv
+  train_from_flags()
 
 
 if __name__ == "__main__":

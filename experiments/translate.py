@@ -10,9 +10,12 @@ RESULTS: filled in below once measured.
 import json
 import os
 
+from collections.abc import Sequence
+
 from absl import app, flags, logging
 
 import common_flags  # experiments/ is on sys.path when this file runs
+import entry_point
 from rnnjax import seq2seq, trainer
 from rnnjax.data import pairs as pairs_data, translation_tasks
 from rnnjax.reports import attention as attention_report
@@ -98,8 +101,15 @@ def write_translations(result: seq2seq.Evaluation, path: str) -> None:
       f.write(f"{s}\t{h}\t{' | '.join(r)}\t{int(h in r)}\n")
 
 
-def main(argv):
-  del argv
+def run(argv: Sequence[str] = ()) -> trainer.Result:
+  """This program from Python (colab/translate.ipynb): sets its flags from `argv` (flags only, e.g.
+  ["--model=gru"]) over the defaults, trains and returns the result."""
+  entry_point.parse(__file__, argv)
+  return train_from_flags()
+
+
+def train_from_flags() -> trainer.Result:
+  """main's body, with the flags already parsed."""
   workdir = common_flags.workdir("translate", f"{FLAGS.task}_{FLAGS.attention}")
   data = load_pairs()
   src_vocab, tgt_vocab = vocabularies(data, workdir)
@@ -148,6 +158,12 @@ def main(argv):
         title=f"{FLAGS.task}: {FLAGS.attention} attention, first test examples")
     logging.info("Attention heat maps: %s", png)
   logging.info("Final test exact match: %.2f %%", test.exact_match)
+  return result
+
+
+def main(argv):
+  del argv
+  train_from_flags()
 
 
 if __name__ == "__main__":
