@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 from jax.test_util import check_grads
 import numpy as np
+import pytest
 
 from rnnjax import layers, recurrence
 import reference
@@ -83,9 +84,18 @@ def supported_backends(layer: layers.Recurrent, variables, xs=XS) -> list[str]:
   return names
 
 
-def contract_tests(make_cell, numpy_step, name: str, input_shape=(D,)) -> type:
+GRADIENTS = "test_gradients_match_finite_differences_in_float64"
+BFLOAT16 = "test_bfloat16_compute_stays_within_bfloat16_precision"
+
+
+def contract_tests(make_cell, numpy_step, name: str, input_shape=(D,),
+                   slow: tuple[str, ...] = ()) -> type:
   """A TestCase class checking the cell `make_cell(**dtype kwargs)` against `numpy_step`, on
-  inputs [B, T, *input_shape]."""
+  inputs [B, T, *input_shape].
+
+  slow: tests marked `slow` (deselected by default, run by `pytest -m slow`) to keep CI short:
+  for options of a registered cell (e.g. the log-space minGRU) whose registered form runs them
+  on the same code (GRADIENTS, BFLOAT16)."""
   XS, CLEAN, JUNK = inputs(input_shape)    # noqa: N806  (this cell's inputs, shadowing the module's)
   frame = tuple(input_shape[:-1])                                        # S: () for vectors
 
@@ -201,5 +211,7 @@ def contract_tests(make_cell, numpy_step, name: str, input_shape=(D,)) -> type:
         np.testing.assert_allclose(np.asarray(a, np.float32), b, rtol=0,
                                    atol=8 * BF16_EPS * magnitude(b))
 
+  for method in slow:
+    setattr(CellContractTest, method, pytest.mark.slow(getattr(CellContractTest, method)))
   CellContractTest.__name__ = CellContractTest.__qualname__ = f"{name}ContractTest"
   return CellContractTest

@@ -44,9 +44,9 @@ def write_imdb(root: str) -> dict[str, str]:
   return {"data_dir": root}
 
 
-def write_jena(root: str) -> dict[str, str]:
-  """120 rows of a 2020-style station CSV (ISO `date`, extra column); split 60 / 30 / 30."""
-  values = np.round(np.cumsum(np.random.default_rng(0).normal(size=(120, 15)), axis=0), 2)
+def write_jena(root: str, rows: int = 120) -> dict[str, str]:
+  """`rows` rows of a 2020-style station CSV (ISO `date`, extra column); 120 split 60 / 30 / 30."""
+  values = np.round(np.cumsum(np.random.default_rng(0).normal(size=(rows, 15)), axis=0), 2)
   start = datetime.datetime(2020, 1, 1, 0, 10)
   lines = [",".join(("date",) + JENA_COLUMNS)] + [
       ",".join([(start + datetime.timedelta(minutes=10 * r)).strftime("%Y-%m-%d %H:%M:%S")] +
@@ -90,9 +90,10 @@ EXPERIMENTS = [
          flags=TINY + ["--num_steps=2", "--eval_every=1", "--generate_steps=10"],
          outputs=["metrics.jsonl", "curves.png", "timeseries.png"],
          log_lines=["step 0002 : loss is", "Test MSE: model", "naive", "Final test MSE"]),
-    dict(testcase_name="timeseries_jena", script="timeseries.py", fixture=write_jena,
+    dict(testcase_name="timeseries_jena", script="timeseries.py",
+         fixture=lambda root: write_jena(root, rows=480),   # 80 hourly values
          flags=TINY + ["--data=jena", "--num_steps=2", "--eval_every=1", "--steps=3",
-                       "--burn_in=1", "--block_rows=40,30,30", "--generate_steps=5",
+                       "--burn_in=1", "--block_rows=160,120,120", "--generate_steps=5",
                        "--model=gru"],
          outputs=["metrics.jsonl", "timeseries.png"],
          log_lines=["step 0002 : loss is", "Validation MSE: model", "of 5 steps",

@@ -31,7 +31,7 @@ class ExperimentFlagsTest(absltest.TestCase):
     with tempfile.TemporaryDirectory() as tmp:
       done, workdir = run_mnist(tmp, "--model=mgu", "--epochs=50", "--num_steps=3",
                                 "--learning_rate=1e-3", "--schedule=constant",
-                                "--implementation=static", "--input_dropout=0.1",
+                                "--implementation=scan", "--input_dropout=0.1",
                                 f"--tensorboard={tensorboard.available()}")
       self.assertEqual(done.returncode, 0, done.stderr[-4000:])
       with open(os.path.join(workdir, "metrics.jsonl")) as f:

@@ -182,10 +182,11 @@ class StackedTest(parameterized.TestCase):
     stacked = layers.Stacked([cells.LSTMCell(H)] * 3, bidirectional=True, dropout=0.5,
                              recurrent_dropout=0.3)
     variables = init(stacked)
-    plain = stacked.clone(dropout=0.0, recurrent_dropout=0.0).apply(variables, XS, LENGTHS)
-    np.testing.assert_array_equal(stacked.apply(variables, XS, LENGTHS, train=False), plain)
-    run = lambda key: stacked.apply(variables, XS, LENGTHS, train=True,  # noqa: E731
-                                    rngs={"dropout": jax.random.key(key)})
+    plain = jax.jit(stacked.clone(dropout=0.0, recurrent_dropout=0.0).apply)(variables, XS,
+                                                                            LENGTHS)
+    np.testing.assert_array_equal(jax.jit(stacked.apply)(variables, XS, LENGTHS), plain)
+    run = jax.jit(lambda key: stacked.apply(variables, XS, LENGTHS, train=True,
+                                            rngs={"dropout": jax.random.key(key)}))
     np.testing.assert_array_equal(run(0), run(0))
     self.assertGreater(float(jnp.abs(run(0) - run(1)).max()), 1e-3)
     self.assertGreater(float(jnp.abs(run(0) - plain).max()), 1e-3)

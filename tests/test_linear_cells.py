@@ -11,14 +11,17 @@ from absl.testing import absltest, parameterized
 
 from rnnjax import cells, layers
 import reference
+import cell_contract
 from cell_contract import H, contract_tests
 
 MinGRULogSpaceContractTest = contract_tests(
     lambda **kw: cells.MinGRUCell(H, log_space=True, **kw),
-    functools.partial(reference.mingru_step, log_space=True), "MinGRULogSpace")
+    functools.partial(reference.mingru_step, log_space=True), "MinGRULogSpace",
+    slow=(cell_contract.BFLOAT16,))
 MinLSTMLogSpaceContractTest = contract_tests(
     lambda **kw: cells.MinLSTMCell(H, log_space=True, **kw),
-    functools.partial(reference.minlstm_step, log_space=True), "MinLSTMLogSpace")
+    functools.partial(reference.minlstm_step, log_space=True), "MinLSTMLogSpace",
+    slow=(cell_contract.BFLOAT16,))
 
 B, T, D = 3, 6, 5
 

@@ -10,12 +10,14 @@ from absl.testing import absltest
 
 from rnnjax import cells, layers
 import reference
+import cell_contract
 from cell_contract import B, H, LENGTHS, XS, contract_tests, randomize
 
 CELL_CLIP, PROJ_CLIP, P = 0.3, 0.2, 3
 make = functools.partial(cells.LSTMCell, H, cell_clip=CELL_CLIP, proj_size=P, proj_clip=PROJ_CLIP)
 step = functools.partial(reference.lstm_step, cell_clip=CELL_CLIP, proj_clip=PROJ_CLIP)
-ClippedLSTMContractTest = contract_tests(make, step, "ClippedLSTM")
+ClippedLSTMContractTest = contract_tests(make, step, "ClippedLSTM",
+                                         slow=(cell_contract.BFLOAT16,))
 
 
 class ClipTest(absltest.TestCase):

@@ -10,10 +10,12 @@ from absl.testing import absltest, parameterized
 
 from rnnjax import cells, layers
 import reference
+import cell_contract
 from cell_contract import B, D, H, LENGTHS, T, contract_tests
 
 MGUNoResetGateContractTest = contract_tests(
-    functools.partial(cells.MGUCell, H, reset_gate=False), reference.mgu_step, "MGUNoResetGate")
+    functools.partial(cells.MGUCell, H, reset_gate=False), reference.mgu_step, "MGUNoResetGate",
+    slow=(cell_contract.BFLOAT16,))
 
 
 class MGUTest(parameterized.TestCase):

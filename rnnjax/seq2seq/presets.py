@@ -37,17 +37,20 @@ def encoder_cells(encoder: nn.Module) -> list[nn.Module]:
 def build(name: str, *, src_vocab_size: int, tgt_vocab_size: int, hidden_size: int = 64,
           num_layers: int = 1, embed_dim: int = 32, attention: str = "none",
           dropout: float = 0.0, recurrent_dropout: float = 0.0, bridge: str = "auto",
-          input_feeding: bool = True, share_embeddings: bool = False) -> Seq2Seq:
+          input_feeding: bool = True, share_embeddings: bool = False,
+          input_dropout: float = 0.0, implementation: str = "auto") -> Seq2Seq:
   """The encoder preset `name` (a key of rnnjax.models.ENCODERS; num_layers applies to the
   multi* presets) and a decoder mirroring it, as a Seq2Seq. attention: a key of
   ATTENTION_NAMES. dropout: on the embeddings, between layers and before the output layer;
-  recurrent_dropout: the encoder's variational dropout."""
+  recurrent_dropout, input_dropout: the encoder's variational and input dropout;
+  implementation: the encoder's recurrence backend (`layers.Recurrent`)."""
   if name not in models.ENCODERS:
     raise ValueError(f"Unknown model {name!r}; choose one of {sorted(models.ENCODERS)}.")
   if attention not in ATTENTION_NAMES:
     raise ValueError(f"attention must be one of {sorted(ATTENTION_NAMES)}; got {attention!r}.")
   encoder = models.ENCODERS[name](hidden_size, num_layers, dropout, recurrent_dropout,
-                                  return_sequences=True, return_state=True)
+                                  return_sequences=True, return_state=True,
+                                  input_dropout=input_dropout, implementation=implementation)
   decoder = [cell.clone(parent=None, name=None) for cell in encoder_cells(encoder)]
   return Seq2Seq(encoder, decoder, src_vocab_size, tgt_vocab_size, embed_dim=embed_dim,
                  share_embeddings=share_embeddings, attention=ATTENTION_NAMES[attention],
