@@ -56,6 +56,16 @@ ROWS = (
     Row("imdb_lstm", "imdb.py", (), "imdb", EPOCHS + ("--max_len=20",)),
     Row("imdb_rnn", "imdb.py", ("--model=rnn",), "imdb", EPOCHS + ("--max_len=20",)),
     Row("jena_gru", "jena.py", (), "jena", EPOCHS + ("--steps_per_epoch=2",)),
+    *(Row(f"har_{m}", "har.py", (f"--model={m}",), "har") for m in ("mingru", "minlstm", "lru")),
+    Row("echo_rnn", "echo.py", (), None, ("--series_length=120", "--epochs=1",
+                                          "--eval_every_epochs=1")),
+    Row("timeseries_rnn", "timeseries.py", (), None, ("--num_steps=2", "--eval_every=1",
+                                                      "--generate_steps=10")),
+    Row("timeseries_jena_rnn", "timeseries.py", ("--data=jena",), "jena",
+        ("--num_steps=2", "--eval_every=1", "--generate_steps=10")),
+    *(Row(f"translate_{t}", "translate.py", (f"--task={t}", "--attention=bahdanau"), None,
+          ("--epochs=1", "--num_train=8", "--num_validation=2", "--num_test=3"))
+      for t in ("dates", "addition")),
 )
 
 flags.DEFINE_string("out", "results", "Where results.md, results.json and runs/ go.")

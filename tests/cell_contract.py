@@ -86,6 +86,7 @@ def supported_backends(layer: layers.Recurrent, variables, xs=XS) -> list[str]:
 
 GRADIENTS = "test_gradients_match_finite_differences_in_float64"
 BFLOAT16 = "test_bfloat16_compute_stays_within_bfloat16_precision"
+BACKENDS = "test_every_backend_equals_the_scan_and_ignores_nan_padding"
 
 
 def contract_tests(make_cell, numpy_step, name: str, input_shape=(D,),

@@ -3,6 +3,10 @@ import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# Compile without most XLA optimisations (here and in the subprocesses the tests start, which
+# inherit it): on these tiny shapes running takes microseconds either way, and compiling is most
+# of the suite's time (this cut it by ~40 %). JAX_DISABLE_MOST_OPTIMIZATIONS=0 turns it off.
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 import jax  # noqa: E402  (after XLA_FLAGS)
 import pytest  # noqa: E402

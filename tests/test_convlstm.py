@@ -19,7 +19,7 @@ from cell_contract import B, D, H, T, contract_tests
 ConvLSTM1DContractTest = contract_tests(
     functools.partial(cells.ConvLSTMCell, H, kernel_size=(3,)), reference.convlstm_step,
     "ConvLSTM1D", input_shape=(6, D),
-    slow=(cell_contract.GRADIENTS, cell_contract.BFLOAT16))   # the 2-D cell runs both
+    slow=(cell_contract.GRADIENTS, cell_contract.BFLOAT16, cell_contract.BACKENDS))  # as the 2-D
 
 
 def moving_squares(rng: np.random.Generator, n: int, steps: int = 5, size: int = 6,

@@ -11,6 +11,7 @@ import zipfile
 from unittest import mock
 
 import numpy as np
+import pytest
 from absl.testing import absltest, parameterized
 
 from rnnjax.data import common, uci_har
@@ -286,6 +287,7 @@ class UciHarTest(parameterized.TestCase):
 class UciHarRealDataTest(absltest.TestCase):
   """The HAPT rebuild written in the original layout (~172 MB of text, ~5 s to write)."""
 
+  @pytest.mark.slow
   def test_rebuilt_data_matches_npz(self):
     script = shared_data("uci_har", "write_uci_layout.py")
     out = _tempdir(self)

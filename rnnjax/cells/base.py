@@ -184,11 +184,19 @@ class RecurrentCell(nn.Module):
 
   def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
     """xs [..., D] -> [..., G*H]: one matmul for every step (without the bias if not add_bias)."""
-    return self.input(xs, add_bias)
+    gx = self.input(xs, add_bias)
+    extra = self.second_input_bias() if add_bias else None
+    return gx if extra is None else gx + expand(extra.astype(gx.dtype), gx)
 
   def input_bias(self) -> Array:
     """The input bias [G*H] that `project_inputs(xs, add_bias=False)` leaves out."""
-    return self.input.bias()
+    bias, extra = self.input.bias(), self.second_input_bias()
+    return bias if extra is None else bias + self.cast(extra)
+
+  def second_input_bias(self) -> Array | None:
+    """A bias [G*H] added to the projected inputs besides `input/bias` (PyTorch's b_hh where
+    it adds to every gate: `recurrent_bias=True`), or None."""
+    return None
 
   def input_kernel(self) -> Array:
     """The input kernel W [D, G*H] (for backends that take the raw inputs, e.g. cuDNN)."""

@@ -128,3 +128,17 @@ class LinearRecurrentCell(RecurrentCell):
     h = self.algebra.evaluate(a, b, tuple(s.astype(x.dtype) for s, x in zip(state, b)))
     new_state = type(state)(*(x.astype(s.dtype) for x, s in zip(h, state)))
     return new_state, self.readout(weights, h, gx_t)
+
+
+class GatedLinearCell(LinearRecurrentCell):
+  """Base of minGRU and minLSTM (Feng et al. 2024): gates and candidate come from one input
+  projection [D, G*H] (G = num_gates) and nothing recurrent; the recurrence runs in linear space
+  (REAL) or, with log_space, in log space (LOG)."""
+  log_space: bool = False
+
+  def setup(self):
+    self.input = self.input_projection()
+
+  @property
+  def algebra(self):
+    return LOG if self.log_space else REAL

@@ -112,15 +112,8 @@ class LSTMCell(RecurrentCell):
                  or self.cell_clip is not None)
     return "lstm" if plain else None
 
-  def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
-    gx = self.input(xs, add_bias)
-    if add_bias and self.recurrent_bias:
-      gx = gx + expand(self.recurrent_bias_vector.astype(gx.dtype), gx)
-    return gx
-
-  def input_bias(self) -> Array:
-    bias = self.input.bias()
-    return bias + self.cast(self.recurrent_bias_vector) if self.recurrent_bias else bias
+  def second_input_bias(self) -> Array | None:
+    return self.recurrent_bias_vector if self.recurrent_bias else None
 
   def weights(self) -> LSTMWeights:
     return LSTMWeights(

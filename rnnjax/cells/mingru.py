@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.linear import LOG, REAL, LinearRecurrentCell
+from rnnjax.cells.linear import GatedLinearCell
 from rnnjax.typing import Array
 
 
@@ -20,7 +20,7 @@ def log_g(x: Array) -> Array:
   return jnp.where(x >= 0, jnp.log(jax.nn.relu(x) + 0.5), -jax.nn.softplus(-x))
 
 
-class MinGRUCell(LinearRecurrentCell):
+class MinGRUCell(GatedLinearCell):
   """minGRU (Feng et al. 2024, "Were RNNs All We Needed?", Sec. 3.1). Gate order on the 2H
   axis: z (update), h~ (candidate).
 
@@ -44,16 +44,7 @@ class MinGRUCell(LinearRecurrentCell):
     log_space: the paper's log-space form (above).
     hidden_size, kernel_init, dtype, param_dtype: see `RecurrentCell`.
   """
-  log_space: bool = False
-
   num_gates = 2
-
-  def setup(self):
-    self.input = self.input_projection()
-
-  @property
-  def algebra(self):
-    return LOG if self.log_space else REAL
 
   @nn.nowrap
   def linear_recurrence(self, weights, gx: Array):

@@ -5,12 +5,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.linear import LOG, REAL, LinearRecurrentCell
+from rnnjax.cells.linear import GatedLinearCell
 from rnnjax.cells.mingru import log_g
 from rnnjax.typing import Array
 
 
-class MinLSTMCell(LinearRecurrentCell):
+class MinLSTMCell(GatedLinearCell):
   """minLSTM (Feng et al. 2024, "Were RNNs All We Needed?", Sec. 3.2). Gate order on the 3H
   axis: f (forget), i (input), h~ (candidate).
 
@@ -36,16 +36,7 @@ class MinLSTMCell(LinearRecurrentCell):
     log_space: the paper's log-space form (above).
     hidden_size, kernel_init, dtype, param_dtype: see `RecurrentCell`.
   """
-  log_space: bool = False
-
   num_gates = 3
-
-  def setup(self):
-    self.input = self.input_projection()
-
-  @property
-  def algebra(self):
-    return LOG if self.log_space else REAL
 
   @nn.nowrap
   def linear_recurrence(self, weights, gx: Array):

@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.base import HiddenState, RecurrentCell, expand
+from rnnjax.cells.base import HiddenState, RecurrentCell
 from rnnjax.typing import Array
 
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
@@ -42,15 +42,8 @@ class SimpleRNNCell(RecurrentCell):
       self.recurrent_bias_vector = self.param("recurrent_bias", nn.initializers.zeros_init(),
                                               (h,), self.param_dtype)
 
-  def project_inputs(self, xs: Array, add_bias: bool = True) -> Array:
-    gx = self.input(xs, add_bias)
-    if add_bias and self.recurrent_bias:
-      gx = gx + expand(self.recurrent_bias_vector.astype(gx.dtype), gx)
-    return gx
-
-  def input_bias(self) -> Array:
-    bias = self.input.bias()
-    return bias + self.cast(self.recurrent_bias_vector) if self.recurrent_bias else bias
+  def second_input_bias(self) -> Array | None:
+    return self.recurrent_bias_vector if self.recurrent_bias else None
 
   def weights(self) -> Array:
     """U [H, H]: what the step closes over."""

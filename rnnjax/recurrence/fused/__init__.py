@@ -32,7 +32,7 @@ from rnnjax.typing import Array
 FAMILIES: dict[str, Family] = {"lstm": LSTM, "gru": GRU}
 
 __all__ = ["FAMILIES", "Family", "FusedBackend", "FusedPairBackend", "gru_recurrence",
-           "lstm_recurrence", "recurrence"]
+           "loop_support", "lstm_recurrence", "recurrence"]
 
 
 class FusedBackend:
@@ -43,16 +43,7 @@ class FusedBackend:
   auto = True
 
   def supports(self, call: Call) -> str | None:
-    family = getattr(call.cell, "fused_family", None)
-    if family not in FAMILIES:
-      return (f"{type(call.cell).__name__} with these options has no fused loop (fused loops: "
-              "LSTMCell without peepholes, proj_size or layer_norm; GRUCell with reset_after "
-              "and without layer_norm)")
-    if call.remat_chunk:
-      return "remat needs the scan backend"
-    if call.unroll != 1:
-      return f"the fused loops do not unroll (unroll={call.unroll}); the scan backend does"
-    return None
+    return loop_support(call, "fused loop", FAMILIES)
 
   def run(self, call: Call):
     family = FAMILIES[call.cell.fused_family]
@@ -113,6 +104,21 @@ class FusedPairBackend(FusedBackend):
   """
   name = "fused_pair"
   auto = False
+
+
+def loop_support(call: Call, kind: str, families) -> str | None:
+  """Why a hand-written loop over a cell family (`kind`: "fused loop", "Pallas kernel") cannot
+  run `call`, or None: the cell's `fused_family` must be in `families`, and remat and unroll
+  are the scan's."""
+  if getattr(call.cell, "fused_family", None) not in families:
+    return (f"{type(call.cell).__name__} with these options has no {kind} ({kind}s: LSTMCell "
+            "without peepholes, proj_size, layer_norm or clipping; GRUCell with reset_after "
+            "and without layer_norm)")
+  if call.remat_chunk:
+    return "remat needs the scan backend"
+  if call.unroll != 1:
+    return f"the {kind}s do not unroll (unroll={call.unroll}); the scan backend does"
+  return None
 
 
 def raw_inputs(call: Call) -> tuple[Array, Array, Array]:

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnjax.recurrence.call import Call
-from rnnjax.recurrence.fused import FAMILIES as FUSED
+from rnnjax.recurrence.fused import FAMILIES as FUSED, loop_support
 from rnnjax.recurrence.pallas import vjp
 from rnnjax.recurrence.pallas.families import FAMILIES
 
@@ -55,15 +55,9 @@ class PallasBackend:
   interpret_as: str | None = None
 
   def supports(self, call: Call) -> str | None:
-    family = getattr(call.cell, "fused_family", None)
-    if family not in FAMILIES:
-      return (f"{type(call.cell).__name__} with these options has no Pallas kernel (kernels: "
-              "LSTMCell without peepholes, proj_size or layer_norm; GRUCell with reset_after "
-              "and without layer_norm)")
-    if call.remat_chunk:
-      return "remat needs the scan backend"
-    if call.unroll != 1:
-      return f"the Pallas kernels do not unroll (unroll={call.unroll})"
+    reason = loop_support(call, "Pallas kernel", FAMILIES)
+    if reason is not None:
+      return reason
     dtypes = {jnp.dtype(a.dtype).name for a in (call.xs, *jax.tree.leaves(call.state0))}
     if not dtypes <= set(DTYPES):
       return f"the Pallas kernels take {' or '.join(DTYPES)} inputs; got {sorted(dtypes)}"

@@ -1,0 +1,51 @@
+"""experiments/reproduce.py in its quick mode: each row runs its program as a process, and the
+table collects the Final lines, wall times, exit statuses and package versions."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from absl.testing import absltest
+
+from test_experiments import write_uci_har
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class ReproduceTest(absltest.TestCase):
+
+  def test_quick_rows_write_the_results_table(self):
+    with tempfile.TemporaryDirectory() as tmp:
+      har = write_uci_har(os.path.join(tmp, "har"))["data_dir"]
+      out = os.path.join(tmp, "results")
+      done = subprocess.run(
+          [sys.executable, os.path.join(ROOT, "experiments", "reproduce.py"), "--quick",
+           f"--out={out}", "--only=har_lstm,echo_rnn", f"--data_dirs=har={har}",
+           "--extra_flags=har_lstm=--validation_subjects=1,har_lstm=--batch_size=4,"
+           "har_lstm=--hidden_size=4"],
+          env={**os.environ, "JAX_PLATFORMS": "cpu", "MPLBACKEND": "Agg"},
+          capture_output=True, text=True, timeout=300)
+      self.assertEqual(done.returncode, 0, done.stdout[-3000:] + done.stderr[-3000:])
+      with open(os.path.join(out, "results.json")) as f:
+        results = json.load(f)
+      rows = {r["row"]: r for r in results["rows"]}
+      self.assertEqual(sorted(rows), ["echo_rnn", "har_lstm"])
+      self.assertIn("test accuracy", rows["har_lstm"]["final"])
+      self.assertIn("test per-step accuracy", rows["echo_rnn"]["final"])
+      self.assertTrue(all(r["status"] == 0 and r["wall_s"] > 0 for r in rows.values()))
+      self.assertTrue(results["environment"]["versions"]["jax"])
+      with open(os.path.join(out, "results.md")) as f:
+        table = f.read()
+      self.assertIn("quick smoke run: not results", table)
+      self.assertIn("| har_lstm | test accuracy: ", table)
+
+  def test_an_unknown_row_is_refused_naming_the_rows(self):
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "reproduce.py"),
+                           "--only=nope"], capture_output=True, text=True, timeout=60)
+    self.assertNotEqual(done.returncode, 0)
+    self.assertIn("unknown rows ['nope']", done.stderr)
+
+
+if __name__ == "__main__":
+  absltest.main()
