@@ -6,10 +6,11 @@ the engine falls back to two runs where the pair cannot be fused."""
 import functools
 from unittest import mock
 
-from absl.testing import absltest, parameterized
+from absl.testing import absltest
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from rnnjax import cells, layers, recurrence
 from rnnjax.recurrence.fused import FusedBackend
@@ -40,10 +41,20 @@ def _assert_trees_close(got, want):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-class PairTest(parameterized.TestCase):
+class PairTest(absltest.TestCase):
 
-  @parameterized.parameters("lstm", "gru")
-  def test_every_merge_mode_and_output_equals_two_scans(self, cell):
+  def test_every_merge_mode_and_output_equals_two_scans(self):
+    self._merge_modes("lstm")
+
+  def test_given_states_recurrent_dropout_and_time_major_equal_two_scans(self):
+    self._given_states("lstm")
+
+  @pytest.mark.slow   # the GRU runs of the two longest tests (CI time); the LSTM ones by default
+  def test_gru_merge_modes_and_given_states_equal_two_scans(self):
+    self._merge_modes("gru")
+    self._given_states("gru")
+
+  def _merge_modes(self, cell):
     configs = [dict(merge_mode=m, return_sequences=s, return_state=True)
                for m in ("concat", "sum", "mul", "ave") for s in (True, False)]
     bis = [layers.Bidirectional(CELLS[cell](H), CELLS[cell](H), **c) for c in configs]
@@ -57,8 +68,7 @@ class PairTest(parameterized.TestCase):
       self.assertTrue(np.all(np.isfinite(g)))
     _assert_trees_close(got, want)
 
-  @parameterized.parameters("lstm", "gru")
-  def test_given_states_recurrent_dropout_and_time_major_equal_two_scans(self, cell):
+  def _given_states(self, cell):
     bi = layers.Bidirectional(CELLS[cell](H), CELLS[cell](H), return_state=True,
                               recurrent_dropout=0.4, time_major=True)
     v = _variables(bi.clone(time_major=False))

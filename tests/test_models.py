@@ -20,14 +20,17 @@ class PresetTest(parameterized.TestCase):
   @parameterized.parameters(*models.MODELS)
   def test_every_preset_gives_logits(self, name):
     model = models.build(name, num_classes=C, hidden_size=H, num_layers=3)
-    params = model.init(jax.random.key(1), XS, LENGTHS)["params"]
-    self.assertEqual(model.apply({"params": params}, XS, LENGTHS).shape, (B, C))
+    # Shapes through tracing only (values: tests/test_options.py, test_block_models.py).
+    logits = jax.eval_shape(lambda: model.apply(model.init(jax.random.key(1), XS, LENGTHS), XS,
+                                                LENGTHS))
+    self.assertEqual(logits.shape, (B, C))
 
   def test_parameter_counts_of_the_har_presets(self):
     # LSTM(32) on 9 channels: 4 * (9*32 + 32*32 + 32) = 5,376; Dense(32 -> 6) 198.
     xs, lengths = jnp.zeros((2, 128, 9)), jnp.full((2,), 128)
-    counts = {name: _count(models.build(name, num_classes=6).init(
-        jax.random.key(0), xs, lengths)["params"]) for name in ("lstm", "bilstm", "lstm2", "gru")}
+    counts = {name: _count(jax.eval_shape(models.build(name, num_classes=6).init,  # shapes only
+                                          jax.random.key(0), xs, lengths)["params"])
+              for name in ("lstm", "bilstm", "lstm2", "gru")}
     self.assertEqual(counts["lstm"], 5376 + 198)
     self.assertEqual(counts["bilstm"], 2 * 5376 + 64 * 6 + 6)
     self.assertEqual(counts["lstm2"], 5376 + 4 * (32 * 32 + 32 * 32 + 32) + 198)

@@ -26,6 +26,18 @@ class ProjectTest(absltest.TestCase):
     for command in commands:
       self.assertIn(command, ci_lines)
 
+  def test_lock_file_pins_every_dependency_at_or_above_its_floor(self):
+    pins = dict(line.strip().split("==") for line in read("requirements-lock.txt").splitlines()
+                if "==" in line)
+    pins = {name.lower().replace("_", "-"): version for name, version in pins.items()}
+    floors = re.findall(r'^\s+"([A-Za-z0-9_.-]+)>=([0-9.]+)"', read("pyproject.toml"), re.M)
+    self.assertGreater(len(floors), 10)
+    for name, floor in floors:
+      key = name.lower().replace("_", "-")
+      self.assertIn(key, pins, f"requirements-lock.txt does not pin {name}")
+      as_tuple = lambda v: tuple(int(p) for p in re.findall(r"\d+", v)[:3])  # noqa: E731
+      self.assertGreaterEqual(as_tuple(pins[key]), as_tuple(floor), name)
+
   def test_public_api_is_exported_and_documented(self):
     for name in rnnjax.__all__:
       obj = getattr(rnnjax, name)
