@@ -36,8 +36,6 @@ compilation, 10 validation passes, the test pass and the figure):
 The loss curve (echo.png) spikes to ~0.1-0.2 nats at the first batch of every epoch and falls
 to ~1e-5 within it: the rows' first echo_step labels are unknowable from a zero state.
 """
-from collections.abc import Sequence
-
 from absl import app, flags, logging
 
 import common_flags  # experiments/ is on sys.path when this file runs
@@ -61,13 +59,6 @@ flags.DEFINE_integer("eval_every_epochs", 10, "Epochs between evaluations of the
 flags.DEFINE_integer("plot_batch", -1, "Which test batch (chunk) the figure shows; -1: the last.")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
-
-
-def run(argv: Sequence[str] = ()) -> trainer.Result:
-  """This program from Python (colab/echo.ipynb): sets its flags from `argv` (flags only, e.g.
-  ["--model=gru"]) over the defaults, trains and returns the result."""
-  entry_point.parse(__file__, argv)
-  return train_from_flags()
 
 
 def train_from_flags() -> trainer.Result:
@@ -95,9 +86,7 @@ def train_from_flags() -> trainer.Result:
   return result
 
 
-def main(argv):
-  del argv
-  train_from_flags()
+run, main = entry_point.entry_points(__file__, train_from_flags)
 
 
 if __name__ == "__main__":

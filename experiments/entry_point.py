@@ -8,7 +8,8 @@ body of its `main`. The notebooks in colab/ call it:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from absl import flags, logging
 
@@ -29,3 +30,20 @@ def parse(program: str, argv: Sequence[str]) -> None:
                      "only, e.g. ['--model=gru'].")
   if not FLAGS["verbosity"].present:
     logging.set_verbosity(logging.INFO)
+
+
+def entry_points(program: str, train_from_flags: Callable[[], Any]):
+  """(run, main) of the experiment `program` (its __file__) whose body is `train_from_flags`
+  (flags already parsed): run(argv) for Python and notebooks, main(argv) for app.run."""
+
+  def run(argv: Sequence[str] = ()) -> Any:
+    """This program from Python (colab/<program>.ipynb): sets its flags from `argv` (flags only,
+    e.g. ["--model=gru"]) over the defaults, trains and returns the result."""
+    parse(program, argv)
+    return train_from_flags()
+
+  def main(argv: Sequence[str]) -> None:
+    del argv
+    train_from_flags()
+
+  return run, main

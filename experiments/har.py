@@ -37,8 +37,6 @@ Tried for bilstm (seeds 0-2 unless said; none reached 92 % on average): --learni
 seed has no validation split), so all margins are optimistic. rnnjax.tune_malloc (called by
 loop.fit) made these runs 2-4x faster than in the previous measurements (bilstm 311-471 s).
 """
-from collections.abc import Sequence
-
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
@@ -88,13 +86,6 @@ def build_model(name: str, hidden_size: int):
                       **common_flags.model_kwargs(hidden_size))
 
 
-def run(argv: Sequence[str] = ()) -> trainer.Result:
-  """This program from Python (colab/har.ipynb): sets its flags from `argv` (flags only, e.g.
-  ["--model=gru"]) over the defaults, trains and returns the result."""
-  entry_point.parse(__file__, argv)
-  return train_from_flags()
-
-
 def train_from_flags() -> trainer.Result:
   """main's body, with the flags already parsed."""
   data = load_data()
@@ -103,9 +94,7 @@ def train_from_flags() -> trainer.Result:
                           readout=FLAGS.readout, validation_subjects=FLAGS.validation_subjects)
 
 
-def main(argv):
-  del argv
-  train_from_flags()
+run, main = entry_point.entry_points(__file__, train_from_flags)
 
 
 if __name__ == "__main__":

@@ -52,8 +52,6 @@ epochs + dropout 0.2 87.50 % (89.38); 10 epochs + dropout 0.3 + recurrent dropou
 default), seed 1 88.37 % (89.12); batch 32 lr 7e-4 88.11 % (89.46); batch 16 lr 3.5e-4
 88.37 % (89.44).
 """
-from collections.abc import Sequence
-
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
@@ -78,13 +76,6 @@ FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
-def run(argv: Sequence[str] = ()) -> trainer.Result:
-  """This program from Python (colab/imdb.ipynb): sets its flags from `argv` (flags only, e.g.
-  ["--model=gru"]) over the defaults, trains and returns the result."""
-  entry_point.parse(__file__, argv)
-  return train_from_flags()
-
-
 def train_from_flags() -> trainer.Result:
   """main's body, with the flags already parsed."""
   data = imdb.load(FLAGS.data_dir, vocab_size=FLAGS.vocab_size, max_len=FLAGS.max_len,
@@ -102,9 +93,7 @@ def train_from_flags() -> trainer.Result:
   return result
 
 
-def main(argv):
-  del argv
-  train_from_flags()
+run, main = entry_point.entry_points(__file__, train_from_flags)
 
 
 if __name__ == "__main__":

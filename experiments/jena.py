@@ -48,8 +48,6 @@ Jan/Apr/Jul/Oct: -40 to +1 %, test -7 to -33 %) and alternating 2-week blocks (v
 held-out parts: 24 h ahead, yesterday's temperature at the same hour is a strong forecast, and one
 year of data is too little to learn a correction that carries across weeks.
 """
-from collections.abc import Sequence
-
 from absl import app, flags, logging
 
 import common_flags  # experiments/ is on sys.path when this file runs
@@ -79,13 +77,6 @@ FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 
-def run(argv: Sequence[str] = ()) -> trainer.Result:
-  """This program from Python (colab/jena.ipynb): sets its flags from `argv` (flags only, e.g.
-  ["--model=gru"]) over the defaults, trains and returns the result."""
-  entry_point.parse(__file__, argv)
-  return train_from_flags()
-
-
 def train_from_flags() -> trainer.Result:
   """main's body, with the flags already parsed."""
   data = jena.load(FLAGS.data_dir, filename=FLAGS.filename, lookback=FLAGS.lookback,
@@ -107,9 +98,7 @@ def train_from_flags() -> trainer.Result:
   return result
 
 
-def main(argv):
-  del argv
-  train_from_flags()
+run, main = entry_point.entry_points(__file__, train_from_flags)
 
 
 if __name__ == "__main__":

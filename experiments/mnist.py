@@ -41,8 +41,6 @@ The LSTM margin is thin (99.01 % in two earlier runs before later numerics chang
 rnnjax.fast; the same run without warm-up gave 99.07 %). Earlier timings (3.5-3.9 min) were on a
 machine at load 5-7 and before rnnjax.tune_malloc.
 """
-from collections.abc import Sequence
-
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
@@ -63,13 +61,6 @@ flags.DEFINE_integer("validation", mnist.VALIDATION_SIZE, "The last N training i
                      "out as the validation split evaluated during training; 0: none.")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
-
-
-def run(argv: Sequence[str] = ()) -> trainer.Result:
-  """This program from Python (colab/mnist.ipynb): sets its flags from `argv` (flags only, e.g.
-  ["--model=gru"]) over the defaults, trains and returns the result."""
-  entry_point.parse(__file__, argv)
-  return train_from_flags()
 
 
 def train_from_flags() -> trainer.Result:
@@ -93,9 +84,7 @@ def train_from_flags() -> trainer.Result:
                           validation=FLAGS.validation)
 
 
-def main(argv):
-  del argv
-  train_from_flags()
+run, main = entry_point.entry_points(__file__, train_from_flags)
 
 
 if __name__ == "__main__":

@@ -63,8 +63,6 @@ Runs behind the defaults (synthetic, rnn relu 100 units, batches of 50, Adam; va
     defaults (60 steps, burn-in 5, the seed's Adam 1e-3 for 1500 steps): 2.2 %, cont. 200,
     which stays within the [0, 30] tolerance (2.29) for 119 steps too (test 176).
 """
-from collections.abc import Sequence
-
 from absl import app, flags, logging
 
 import common_flags  # experiments/ is on sys.path when this file runs
@@ -109,13 +107,6 @@ def load_data() -> timeseries.SeriesData:
                                    block_t=tuple(float(t) for t in FLAGS.block_t))
 
 
-def run(argv: Sequence[str] = ()) -> trainer.Result:
-  """This program from Python (colab/timeseries.ipynb): sets its flags from `argv` (flags only, e.g.
-  ["--model=gru"]) over the defaults, trains and returns the result."""
-  entry_point.parse(__file__, argv)
-  return train_from_flags()
-
-
 def train_from_flags() -> trainer.Result:
   """main's body, with the flags already parsed."""
   data = load_data()
@@ -132,9 +123,7 @@ def train_from_flags() -> trainer.Result:
   return result
 
 
-def main(argv):
-  del argv
-  train_from_flags()
+run, main = entry_point.entry_points(__file__, train_from_flags)
 
 
 if __name__ == "__main__":

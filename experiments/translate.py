@@ -24,8 +24,6 @@ the vocabularies and test_translations.tsv to its --workdir.
 import json
 import os
 
-from collections.abc import Sequence
-
 from absl import app, flags, logging
 
 import common_flags  # experiments/ is on sys.path when this file runs
@@ -115,13 +113,6 @@ def write_translations(result: seq2seq.Evaluation, path: str) -> None:
       f.write(f"{s}\t{h}\t{' | '.join(r)}\t{int(h in r)}\n")
 
 
-def run(argv: Sequence[str] = ()) -> trainer.Result:
-  """This program from Python (colab/translate.ipynb): sets its flags from `argv` (flags only, e.g.
-  ["--model=gru"]) over the defaults, trains and returns the result."""
-  entry_point.parse(__file__, argv)
-  return train_from_flags()
-
-
 def train_from_flags() -> trainer.Result:
   """main's body, with the flags already parsed."""
   workdir = common_flags.workdir("translate", f"{FLAGS.task}_{FLAGS.attention}")
@@ -175,9 +166,7 @@ def train_from_flags() -> trainer.Result:
   return result
 
 
-def main(argv):
-  del argv
-  train_from_flags()
+run, main = entry_point.entry_points(__file__, train_from_flags)
 
 
 if __name__ == "__main__":
