@@ -69,14 +69,6 @@ def _infer(w_cat, b_cat, carry, x_t, h_mask):
   return o * jnp.tanh(c_new), c_new
 
 
-def _forward_joined(w_cat, b_cat, carry, x_t, h_mask):
-  h, c = carry
-  z = dot(jnp.concatenate([x_t, masked(h, h_mask)], axis=-1), w_cat) + b_cat[None, :]  # [B, 4H]
-  i, f, g, o = act = _activations(z, per_gate=True)
-  c_new = f * c + i * g
-  return (o * jnp.tanh(c_new), c_new), (act, c)
-
-
 def _weight_grads(h_prev_m, d_z, outs, dtype):
   del outs, dtype
   return dot_tn(h_prev_m, d_z), None                                  # [H, 4H]: one matmul
@@ -84,8 +76,7 @@ def _weight_grads(h_prev_m, d_z, outs, dtype):
 
 LSTM = Family(cell_args=lambda w, state: (w.w_hh, None, (state.h, state.c)), to_loop=_to_loop,
               forward=_forward, backward=_backward, start_extra=lambda carry: carry[1],
-              weight_grads=_weight_grads, join=_join, infer=_infer,
-              forward_joined=_forward_joined)
+              weight_grads=_weight_grads, join=_join, infer=_infer)
 
 
 def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array | None,

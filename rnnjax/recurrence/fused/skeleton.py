@@ -66,7 +66,6 @@ class Family(NamedTuple):
   weight_grads: Callable
   join: Callable
   infer: Callable
-  forward_joined: Callable | None = None
 
 
 def _scan(family: Family, gx, w, b, carry0, valid, h_mask, bias, save: bool):
@@ -91,25 +90,6 @@ def _scan_projecting(family: Family, xs, w_ih, w, b, carry0, valid, h_mask, bias
     new = family.infer(w_cat, b_cat, carry, x_t, h_mask)
     new = tuple(keep(valid_t, n, o) for n, o in zip(new, carry))
     return new, keep(valid_t, new[0], 0)
-
-  return jax.lax.scan(step, carry0, (xs, valid))
-
-
-# The training forward from the raw inputs with one [x_t, h] @ [W_ih; W_hh] matmul per step.
-# Off: an experiment, not measured faster; on, the forward values differ from the hoisted
-# projection's by float reassociation.
-JOINED_TRAINING = False
-
-
-def _scan_joined_saving(family: Family, xs, w_ih, w, b, carry0, valid, h_mask, bias):
-  """The training forward loop from the raw inputs: (carry, (h states, saved))."""
-  w_cat, b_cat = family.join(w_ih, w, b, bias)
-
-  def step(carry, inputs):
-    x_t, valid_t = inputs
-    new, saved_t = family.forward_joined(w_cat, b_cat, carry, x_t, h_mask)
-    new = tuple(keep(valid_t, n, o) for n, o in zip(new, carry))
-    return new, (new[0], saved_t)
 
   return jax.lax.scan(step, carry0, (xs, valid))
 
@@ -149,15 +129,9 @@ def _fused_fwd(family, in_loop, *primals):
   xs, w_ih, w, b, carry0, valid, h_mask, bias = (
       jax.tree.map(_value, p, is_leaf=lambda x: hasattr(x, "perturbed")) for p in primals)
   w_loop, b_loop = family.to_loop(w, b)
-  if (JOINED_TRAINING and family.forward_joined is not None and w_ih is not None
-      and xs.dtype == w.dtype):
-    gx = xs
-    carry, (h_states, saved) = _scan_joined_saving(family, xs, w_ih, w_loop, b_loop, carry0,
-                                                   valid, h_mask, bias)
-  else:
-    gx = project(xs, w_ih)                                             # [T, B, G*H]
-    carry, (h_states, saved) = _scan(family, gx, w_loop, b_loop, carry0, valid, h_mask, bias,
-                                     save=True)
+  gx = project(xs, w_ih)                                               # [T, B, G*H]
+  carry, (h_states, saved) = _scan(family, gx, w_loop, b_loop, carry0, valid, h_mask, bias,
+                                   save=True)
   hs = h_states if valid is None else jnp.where(valid[:, :, None], h_states, 0)  # [T, B, H]
   # What the input gradients need: dw_ih = xs^T @ d gx, dxs = d gx @ w_ih^T.
   projection = (None if w_ih is None else
