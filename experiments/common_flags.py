@@ -67,6 +67,10 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
                                                           "weights with this decay; 0: off."))
   flags.DEFINE_integer("batch_size", batch_size, help_("batch_size", "Training batch size."),
                        lower_bound=1)
+  flags.DEFINE_float("train_seconds", 0.0, "Wall-time budget of the training loop in seconds "
+                     "(compilation and evaluations included): training stops after the first "
+                     "step past it, then tests as at the end; 0: none. Pair it with "
+                     "--schedule=constant to compare models for the same time.", lower_bound=0.0)
   flags.DEFINE_integer("seed", 0, help_("seed", "Seed of the initialisation, dropout and data "
                                                 "order."))
   flags.DEFINE_bool("tensorboard", tensorboard.available(), "Also write TensorBoard event files "

@@ -8,7 +8,9 @@ Each row runs one experiment as its own process (its default flags plus the row'
 every `Final <metric>: <value>` line it prints, its wall time and exit status, and the table
 (results/results.md, results/results.json) records the package versions, the machine, the date
 and the load average before and after each run, so that a user can regenerate the published
-numbers and compare. Logs and workdirs go under <out>/runs/<row>; an existing workdir resumes (a
+numbers and compare. The table is rewritten after every row, and rows already in
+<out>/results.json that this run does not repeat are kept (with their own date and versions), so
+`--only` runs build one table piece by piece. Logs and workdirs go under <out>/runs/<row>; an existing workdir resumes (a
 finished run only re-evaluates), so a killed reproduce run picks up where it stopped.
 
 Data: --data_root holds one folder per data set as each loader expects it (uci_har: the folder
@@ -57,6 +59,13 @@ ROWS = (
     Row("imdb_rnn", "imdb.py", ("--model=rnn",), "imdb", EPOCHS + ("--max_len=20",)),
     Row("jena_gru", "jena.py", (), "jena", EPOCHS + ("--steps_per_epoch=2",)),
     *(Row(f"har_{m}", "har.py", (f"--model={m}",), "har") for m in ("mingru", "minlstm", "lru")),
+    # Pixel-by-pixel MNIST (784 steps) for the same 10 minutes of training each: the LSTM against
+    # minGRU (parallel over time). A constant learning rate, since the budget, not num_steps,
+    # ends the run; --epochs is only an upper bound.
+    *(Row(f"mnist_pixels_{m}_10min", "mnist.py", (
+        f"--model={m}", "--pixels", "--train_seconds=600", "--epochs=100", "--schedule=constant",
+        "--learning_rate=1e-3", "--clip_norm=1"), "mnist", ("--num_steps=2", "--epochs=1"))
+      for m in ("lstm", "mingru")),
     Row("echo_rnn", "echo.py", (), None, ("--series_length=120", "--epochs=1",
                                           "--eval_every_epochs=1")),
     Row("timeseries_rnn", "timeseries.py", (), None, ("--num_steps=2", "--eval_every=1",
@@ -133,7 +142,7 @@ def run(row: Row, dirs: dict[str, str]) -> dict:
   wall = time.perf_counter() - start
   with open(os.path.join(folder, "log.txt")) as f:
     finals = dict(FINAL.findall(f.read()))
-  record = {"row": row.name, "command": " ".join(["python"] + [os.path.relpath(a) if a.endswith(
+  record = {"row": row.name, "date": time.strftime("%Y-%m-%d %H:%M"), "command": " ".join(["python"] + [os.path.relpath(a) if a.endswith(
       ".py") else a for a in argv[1:]]), "final": finals, "wall_s": round(wall, 1),
             "status": status, "load_before": round(load_before, 2),
             "load_after": round(os.getloadavg()[0], 2)}
@@ -141,8 +150,24 @@ def run(row: Row, dirs: dict[str, str]) -> dict:
   return record
 
 
+def earlier_rows(env: dict) -> list[dict]:
+  """The rows of <out>/results.json from earlier runs of the same kind (quick or not), each
+  with the environment it ran in."""
+  path = os.path.join(FLAGS.out, "results.json")
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    saved = json.load(f)
+  if saved["environment"].get("quick") != env["quick"]:
+    return []
+  return [{"environment": saved["environment"], **r} for r in saved["rows"]]
+
+
 def write(records: list[dict], env: dict) -> str:
-  """results.json and results.md in --out; returns the markdown."""
+  """results.json and results.md in --out (rows in the order of ROWS); returns the markdown.
+  A row run under other package versions than this run says so in its own column."""
+  order = {r.name: i for i, r in enumerate(ROWS)}
+  records = sorted(records, key=lambda r: order.get(r["row"], len(order)))
   with open(os.path.join(FLAGS.out, "results.json"), "w") as f:
     json.dump({"environment": env, "rows": records}, f, indent=1)
   versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
@@ -150,12 +175,15 @@ def write(records: list[dict], env: dict) -> str:
            f"Made by `python experiments/reproduce.py{' --quick' if env['quick'] else ''}` on "
            f"{env['date']}: {env['cpu']}, {env['cores']} cores, Python {env['python']}; "
            f"{versions}.", "",
-           "| row | final metric | wall time | load (before/after) | exit | command |",
-           "|---|---|---:|---|---|---|"]
+           "| row | final metric | wall time | load (before/after) | exit | run on | command |",
+           "|---|---|---:|---|---|---|---|"]
   for r in records:
     finals = "; ".join(f"{k}: {v}" for k, v in r["final"].items()) or "-"
+    other = r.get("environment", env)["versions"]
+    when = r.get("date", "") + ("" if other == env["versions"] else " (" + ", ".join(
+        f"{k} {v}" for k, v in other.items() if v) + ")")
     lines.append(f"| {r['row']} | {finals} | {r['wall_s']:.0f} s | {r['load_before']} / "
-                 f"{r['load_after']} | {r['status']} | `{r['command']}` |")
+                 f"{r['load_after']} | {r['status']} | {when} | `{r['command']}` |")
   text = "\n".join(lines) + "\n"
   with open(os.path.join(FLAGS.out, "results.md"), "w") as f:
     f.write(text)
@@ -170,8 +198,13 @@ def main(argv):
     raise app.UsageError(f"--only: unknown rows {unknown}; rows are {sorted(names)}.")
   os.makedirs(FLAGS.out, exist_ok=True)
   env, dirs = environment(), data_dirs()
-  records = [run(row, dirs) for row in ROWS if not FLAGS.only or row.name in FLAGS.only]
-  print(write(records, env))
+  chosen = [row for row in ROWS if not FLAGS.only or row.name in FLAGS.only]
+  kept = [r for r in earlier_rows(env) if r["row"] not in {row.name for row in chosen}]
+  records = []
+  for row in chosen:                      # the table is rewritten after every row
+    records.append(run(row, dirs))
+    write(kept + records, env)
+  print(write(kept + records, env))
   failed = [r["row"] for r in records if r["status"] != 0]
   if failed:
     raise SystemExit(f"Rows that failed: {failed} (logs in {FLAGS.out}/runs/<row>/log.txt).")

@@ -107,6 +107,20 @@ class FitTest(parameterized.TestCase):
                         for r in logs.records))
     self.assertEqual(int(result.state.step), 1)
 
+  def test_a_spent_time_budget_stops_training_then_checkpoints_and_tests(self):
+    config = trainer.TrainConfig(batch_size=8, num_steps=6, eval_every=3, train_seconds=1e-6)
+    workdir = _tempdir(self)
+    with self.assertLogs("absl", level="INFO") as logs:
+      result = trainer.fit(TinyClassifier(), tiny_data(), config, workdir)
+    self.assertEqual(int(result.state.step), 1)               # the first step spends it all
+    self.assertTrue(any("Time budget of 1e-06 s (--train_seconds) spent after step 1 of 6"
+                        in r.getMessage() for r in logs.records))
+    self.assertEqual([r["step"] for r in result.history], [1])
+    self.assertCountEqual(os.listdir(os.path.join(workdir, "checkpoints")), ["1"])
+    self.assertEqual(np.asarray(result.eval["confusion"]).sum(), 10)
+    with self.assertRaisesRegex(ValueError, r"TrainConfig.train_seconds \(flag --train_seconds\)"):
+      trainer.TrainConfig(train_seconds=-1.0)
+
   def test_eta_of_a_day_or_more_prints_days(self):
     self.assertEqual(progress.format_eta(52.4), "0:00:52")
     self.assertEqual(progress.format_eta(3 * 86400 + 7384), "3 days, 2:03:04")

@@ -17,7 +17,11 @@ class TrainConfig:
   checkpoint_every None means eval_every; step_losses also records every training step's loss
   in the metrics records (`train/step_losses`, for a loss curve with one point per batch);
   tensorboard None writes TensorBoard event files beside metrics.jsonl when tensorboardX is
-  installed (True: always, an error without it). Every field is checked when the config is made,
+  installed (True: always, an error without it). train_seconds > 0 is a wall-time budget: the
+  step loop stops at the first step that ends after that many seconds of this process's loop
+  (compilation and evaluations included), then evaluates, checkpoints and tests as at
+  num_steps; use it with a schedule that does not depend on num_steps (e.g. constant) to
+  compare models for the same time. A resumed run gets a new budget. Every field is checked when the config is made,
   so a bad value fails before any compilation or I/O, naming the field, the value and the range.
   """
   optimizer: str = "adam"
@@ -37,6 +41,7 @@ class TrainConfig:
   loss: str | None = None
   step_losses: bool = False
   tensorboard: bool | None = None
+  train_seconds: float = 0.0
 
   def __post_init__(self):
     checks = [
@@ -62,6 +67,8 @@ class TrainConfig:
         ("loss", self.loss is None or self.loss in metrics.LOSSES,
          f"None or one of {sorted(metrics.LOSSES)}"),
         ("tensorboard", self.tensorboard in (None, True, False), "None, True or False"),
+        ("train_seconds", _finite(self.train_seconds) and self.train_seconds >= 0,
+         "a finite number >= 0 (0: no time budget)"),
     ]
     for name, ok, accepted in checks:
       if not ok:

@@ -119,7 +119,8 @@ class _Run:
 def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: str, *,
         devices: Sequence[jax.Device] | None = None,
         hparams: Mapping[str, Any] | None = None, overwrite: bool = False) -> Result:
-  """Trains `model` on data.train for config.num_steps, resuming from workdir's checkpoints.
+  """Trains `model` on data.train for config.num_steps (or config.train_seconds of wall time),
+  resuming from workdir's checkpoints.
 
   `devices` limits the data-parallel mesh (default: all); `hparams` adds to the hyperparameters
   written once at the top of workdir/metrics.jsonl (e.g. the preset name and hidden size).
@@ -259,7 +260,9 @@ def _steps(run: _Run, state: train.TrainState, start: int, every: int, wait: boo
     else:
       timed += 1
     bar.update(1)
-    log, save = (done % n == 0 or done == config.num_steps for n in (config.eval_every, every))
+    out_of_time = 0 < config.train_seconds <= time.perf_counter() - run_start
+    log, save = (done % n == 0 or done == config.num_steps or out_of_time
+                 for n in (config.eval_every, every))
     if log or save:
       check_finite(unchecked, run.checkpoints)
       unchecked = []
@@ -270,6 +273,10 @@ def _steps(run: _Run, state: train.TrainState, start: int, every: int, wait: boo
       window, tick, timed = [], time.perf_counter(), 0
     if save:
       checkpoints.save(run.checkpoints, done, state)
+    if out_of_time:
+      logging.info("Time budget of %g s (--train_seconds) spent after step %d of %d: training "
+                   "stops here.", config.train_seconds, done, config.num_steps)
+      break
   return state, history, summary
 
 

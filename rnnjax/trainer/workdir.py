@@ -28,7 +28,7 @@ CONFIG_FILE = "config.json"
 LOCK_FILE = ".lock"
 # Settings that do not change what a run computes: a resumed run may change them.
 FREE = frozenset({"eval_every", "checkpoint_every", "eval_batch_size", "devices", "workdir",
-                  "tensorboard"})
+                  "tensorboard", "train_seconds"})
 
 
 class WorkdirError(RuntimeError):
