@@ -35,6 +35,7 @@ from absl import app, flags
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGES = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "tensorflow-datasets")
 FINAL = re.compile(r"Final ([^:\n]+): ([^\n]+)")
+WORKDIR_NOTE = re.compile(r" \(workdir [^)]*\)$")    # the trainer's "(workdir ...)" suffix
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +142,7 @@ def run(row: Row, dirs: dict[str, str]) -> dict:
       status = "timeout"
   wall = time.perf_counter() - start
   with open(os.path.join(folder, "log.txt")) as f:
-    finals = dict(FINAL.findall(f.read()))
+    finals = {k: WORKDIR_NOTE.sub("", v) for k, v in FINAL.findall(f.read())}
   record = {"row": row.name, "date": time.strftime("%Y-%m-%d %H:%M"), "command": " ".join(["python"] + [os.path.relpath(a) if a.endswith(
       ".py") else a for a in argv[1:]]), "final": finals, "wall_s": round(wall, 1),
             "status": status, "load_before": round(load_before, 2),
@@ -178,7 +179,7 @@ def write(records: list[dict], env: dict) -> str:
            "| row | final metric | wall time | load (before/after) | exit | run on | command |",
            "|---|---|---:|---|---|---|---|"]
   for r in records:
-    finals = "; ".join(f"{k}: {v}" for k, v in r["final"].items()) or "-"
+    finals = "; ".join(f"{k}: {WORKDIR_NOTE.sub('', v)}" for k, v in r["final"].items()) or "-"
     other = r.get("environment", env)["versions"]
     when = r.get("date", "") + ("" if other == env["versions"] else " (" + ", ".join(
         f"{k} {v}" for k, v in other.items() if v) + ")")

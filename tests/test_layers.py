@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 from jax.test_util import check_grads
 import numpy as np
+import pytest
 
 from rnnjax import cells, layers, recurrence
 from rnnjax.layers import OutputProjection
@@ -32,7 +33,10 @@ def zeros_state(cell_name, size=H):
 
 class RecurrentTest(parameterized.TestCase):
 
+  # The cell contract (tests/cell_contract.py) checks every backend against the scan for every
+  # registered cell, NaN padding included; this older, narrower check repeats it: slow.
   @parameterized.product(cell=sorted(CELLS), implementation=["auto", "static"])
+  @pytest.mark.slow
   def test_implementations_equal_the_scan(self, cell, implementation):
     ref = layers.Recurrent(CELLS[cell](), implementation="scan", return_state=True)
     other = ref.clone(implementation=implementation)
