@@ -5,21 +5,27 @@ r"""Encoder-decoder translation (seed 002): dates to ISO, integer addition, sent
   python experiments/translate.py --task=addition
   python experiments/translate.py --task=pairs --data_dir=<folder holding fra.txt or eng-fra.txt>
 
-Measured (jax 0.10.2, flax 0.12.8, optax 0.2.8, numpy 2.4.6, Python 3.11; 2 CPU cores shared
-with the test suite, load about 4; wall time includes data, compilation, 10 validation passes
-and decoding the 2,000 + 2,000 held-out sources):
+Measured (jax 0.10.2, flax 0.12.8, optax 0.2.8, numpy 2.4.6, Python 3.11; 2 CPU cores, load not
+recorded; times are the span of each log's lines: from the data made to the end, compilation,
+10 validation passes and decoding the 2,000 + 2,000 held-out sources included):
   python experiments/translate.py --task=dates --attention=bahdanau
-      20,000 / 2,000 / 2,000 pairs, GRU 64, 2,000 steps, 4 min 49 s wall: test exact match
+      20,000 / 2,000 / 2,000 pairs, GRU 64, 2,000 steps, 4 min 42 s of log: test exact match
       99.90 %, BLEU 99.97 (validation 99.90 %, 99.98). Examples: '6 Nov 1959' -> '1959-11-06',
       'mardi 16 novembre 2027' -> '2027-11-16', 'Sunday, July 8, 2046' -> '2046-07-08'; the
-      2 wrong of 2,000: '12/03/60' -> '1960-12-33', '5.11.91' -> '1991-01-05'.
+      2 wrong of 2,000: '12/03/60' -> '1960-12-33', '5.11.91' -> '1991-01-05'
+      (results/logs/translate_dates_bahdanau.log).
   python experiments/translate.py --task=addition --attention=bahdanau
-      50,000 / 2,000 / 2,000 pairs (up to 3 digits), GRU 128, 10,000 steps, 9 min 50 s wall:
+      50,000 / 2,000 / 2,000 pairs (up to 3 digits), GRU 128, 10,000 steps, 9 min 42 s of log:
       test exact match 100.00 %, BLEU 100.00 (validation 99.95 %, 99.90). Examples:
-      '127+63' -> '190', '29+720' -> '749', '472+3' -> '475'.
+      '127+63' -> '190', '29+720' -> '749', '472+3' -> '475'
+      (results/logs/translate_addition_bahdanau.log).
 --task=pairs (fra.txt) was not run: no copy of the Tatoeba file is at hand here.
 The run writes attention.png (the Bahdanau weights of the first test examples), metrics.jsonl,
 the vocabularies and test_translations.tsv to its --workdir.
+
+Results: the figures of the two commands above (with command, wall time, load and package
+versions) are the rows translate_dates and translate_addition of results/results.md, regenerated
+by `python experiments/reproduce.py --only=translate_dates,translate_addition`.
 """
 import json
 import os

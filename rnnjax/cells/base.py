@@ -110,7 +110,7 @@ class InputProjection(nn.Module):
                         self.param_dtype)
     bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype)
     dtype = self.dtype or jnp.result_type(xs.dtype, self.param_dtype)
-    # One 2-D matmul: XLA:CPU runs a [T, B, D] x [D, G*H] dot_general ~1.3x slower.
+    # One 2-D matmul: XLA:CPU runs a [T, B, D] x [D, G*H] dot_general slower.
     gx = jnp.dot(xs.reshape(-1, d).astype(dtype), kernel.astype(dtype))
     gx = gx.reshape(xs.shape[:-1] + (self.features,))                 # [..., G*H]
     if self.layer_norm:

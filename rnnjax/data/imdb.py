@@ -3,10 +3,11 @@
 Reads the original `aclImdb/` layout, `{train,test}/{pos,neg}/<id>_<rating>.txt` (12,500 reviews
 in each folder; `unsup/` and the `*.feat` files are not used), from the data folder, or else
 straight out of the archive `aclImdb_v1.tar.gz` / `aclImdb*.tar.xz` there, in one streaming pass
-(~3 s; extracting the 50,000 small files to disk took 13-40 s here and saves nothing once the
-token cache exists). With neither, it downloads the official archive into the cache folder
-(`cache_dir`, else `common.cache_dir("imdb")`); an explicit `data_dir` must be an existing folder.
-`load_tfds` reads TFDS `imdb_reviews` instead (no TensorFlow).
+(extracting the 50,000 small files to disk first took longer here, in runs whose times were not
+kept, and saves nothing once the token cache exists). With neither, it downloads the official
+archive into the cache folder (`cache_dir`, else `common.cache_dir("imdb")`); an explicit
+`data_dir` must be an existing folder. `load_tfds` reads TFDS `imdb_reviews` instead (no
+TensorFlow).
 
 Text -> ids:
   * `tokenize`: lowercase; `<br />` tags become spaces; a token is a run of letters (any script)

@@ -43,8 +43,9 @@ class Bidirectional(nn.Module):
     forward_cell, backward_cell: the two cells (distinct instances).
     merge_mode: "concat", "sum", "mul" or "ave".
     implementation: as `Recurrent`, or "fused_pair": both directions in one fused loop (same
-      numbers as two "fused" loops; not picked by "auto": on 2 CPU cores it took 1.07-1.11x
-      the time of two loops; one loop halves the kernel launches per step on GPU/TPU, untimed).
+      numbers as two "fused" loops; not picked by "auto": on 2 CPU cores it was slower than two
+      loops in an A/B run whose output was not kept; one loop halves the kernel launches per
+      step on GPU/TPU, untimed).
       Input dropout and cells without a fused loop fall back to two loops.
     other attributes: as `Recurrent` (each direction draws its own dropout masks).
   """

@@ -13,10 +13,12 @@ its products: real, complex or log space); these backends only run them, so thei
 the scan over the same cell's `step`.
 
 Which one "auto" picks: "associative" on accelerators; "linear" on CPU, where the parallel
-scan's extra passes over [T, B, H] arrays cost more than the loop it removes (on 2 cores the
-sequential loop trains minGRU several times faster, and the tree takes ~10x longer to compile:
-benchmarks/bench_scan.py). "linear" is also faster than the scan over `step` (the gates run
-vectorised over all steps instead of inside the loop).
+scan's extra passes over [T, B, H] arrays cost more than the loop it removes (on 2 cores, for
+T=128/784/4096, the sequential loop trains minGRU 3.4/2.2/2.4x faster, and the tree takes 6-10x
+longer to compile: benchmarks/results/scan/results.md, by benchmarks/bench_scan.py). For minGRU
+and minLSTM, "linear" is also faster than the scan over `step` there (1.3-1.8x and 2.0-2.5x: the
+gates run vectorised over all steps instead of inside the loop); for the LRU the scan over
+`step` was slightly faster on CPU (1.04-1.16x).
 
 Lengths: in processing order (after `reverse` has flipped each row's valid prefix) the padding
 comes after every valid step, and a prefix scan is causal, so the padding cannot reach a valid

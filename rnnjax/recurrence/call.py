@@ -69,7 +69,7 @@ class Call:
     """(gx [T, B, G*H] in processing order, without the input bias; the bias [G*H] or None).
 
     The bias comes apart so that a backend can add it inside its loop (on XLA:CPU a separate
-    `gx + bias` pass over [T, B, G*H] costs up to 2x); one that cannot adds it first.
+    `gx + bias` pass over [T, B, G*H] is slower); one that cannot adds it first.
     """
     gx = self.cell.project_inputs(self.xs, add_bias=False)            # [T, B, G*H]
     bias = self.cell.input_bias()

@@ -10,8 +10,8 @@ Covered: the plain LSTMCell (`fused_family == "lstm"`), float32, without recurre
 Tested: the weight layout and semantics on CPU against `jax.experimental.rnn.lstm_ref` (JAX's
 reference of the cuDNN kernel) and the scan; on an H100 (jax 0.11.2), values and gradients
 equal to the scan's (tests/test_cudnn.py, with lengths and reverse).
-Not chosen by `implementation="auto"`: on that H100, JAX's cuDNN binding was slower than the
-fused loop on the benchmarked workloads (benchmarks/README.md).
+Not chosen by `implementation="auto"`: it has not been measured against the fused loop with the
+current code (the GPU command in benchmarks/README.md adds a `cudnn_lstm` row).
 """
 from __future__ import annotations
 

@@ -2,11 +2,12 @@
 
 XLA:CPU allocates every temporary buffer of a compiled step with malloc and frees it at the end
 of the step. With glibc's default thresholds, buffers of a few MiB are served by fresh `mmap`s
-(or the heap top is trimmed and regrown), so every step page-faults its temporaries in again:
-measured on the HAR bidirectional LSTM (B=100, T=128, H=32, 2 cores), 14,600 page faults and
-24 ms of kernel time per 27 ms training step. Keeping freed memory in the heap removes both:
-13 ms per step, 2.1x faster. The cost is that freed memory is kept by the process (its peak
-resident size is reached anyway, on the next step).
+(or the heap top is trimmed and regrown), so every step page-faults its temporaries in again
+and spends kernel time doing so. Keeping freed memory in the heap removes those page faults. The
+cost is that freed memory is kept by the process (its peak resident size is reached anyway, on
+the next step). The effect can be measured with `python benchmarks/bench_rnn.py --malloc default`
+against `--malloc tuned` (full commands in benchmarks/README.md's table); no output of them is
+committed yet.
 
 `rnnjax.trainer.fit`, the experiments and the benchmarks call `tune_malloc()`; call it yourself at
 the start of your own CPU training scripts. It does nothing off glibc (macOS, musl, Windows)

@@ -37,8 +37,9 @@ __all__ = ["FAMILIES", "Family", "FusedBackend", "FusedPairBackend", "gru_recurr
 
 class FusedBackend:
   """The fused loops, for cells whose `fused_family` names one of FAMILIES (the plain LSTM and
-  the reset-after GRU without layer norm). Preferred by "auto": faster than the scan on CPU and
-  GPU (benchmarks/README.md)."""
+  the reset-after GRU without layer norm). Preferred by "auto"; no committed output compares it
+  with the scan yet, on CPU or GPU (bench_rnn.py's `rnnjax_*` against `scan_*` rows will: see
+  benchmarks/README.md)."""
   name = "fused"
   auto = True
 
@@ -97,10 +98,10 @@ class FusedPairBackend(FusedBackend):
   "fused". Same numbers as two fused loops.
 
   Not chosen by "auto": on CPU (2 shared cores, HAR bidirectional LSTM, B=100, T=128, H=32) it
-  took 1.07-1.11x the CPU time of two loops, training step and layer alike: XLA:CPU's small
-  matmuls cost in proportion to their flops, and the block-diagonal kernel doubles them, which
-  outweighs the per-step overhead that one loop saves. Unmeasured on GPU/TPU, where one loop
-  halves the kernel launches per step.
+  was slower than two loops in an A/B run whose output was not kept, training step and layer
+  alike: XLA:CPU's small matmuls cost in proportion to their flops, and the block-diagonal kernel
+  doubles them, which outweighs the per-step overhead that one loop saves. Unmeasured on GPU/TPU,
+  where one loop halves the kernel launches per step.
   """
   name = "fused_pair"
   auto = False
@@ -134,6 +135,7 @@ def raw_inputs(call: Call) -> tuple[Array, Array, Array]:
 
 
 def project_in_loop() -> bool:
-  """Whether inference projects each step inside the loop: on CPU (measured ~2x faster at large
-  batch); elsewhere unmeasured, so the projection stays one matmul before the loop."""
+  """Whether inference projects each step inside the loop: on CPU (faster at large batch in an
+  A/B run whose output was not kept); elsewhere unmeasured, so the projection stays one matmul
+  before the loop."""
   return jax.default_backend() == "cpu"

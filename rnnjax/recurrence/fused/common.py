@@ -43,7 +43,7 @@ def zeros_if_symbolic(ct, like_shape, dtype):
 
 
 def compute_dtype(dtype) -> jnp.dtype:
-  """float32 for 16-bit floats (XLA:CPU runs bfloat16 elementwise code ~10x slower), else dtype."""
+  """float32 for 16-bit floats (XLA:CPU runs bfloat16 elementwise code slower), else dtype."""
   return jnp.dtype(jnp.float32) if jnp.dtype(dtype).itemsize < 4 else jnp.dtype(dtype)
 
 

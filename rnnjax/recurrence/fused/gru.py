@@ -38,7 +38,7 @@ def _forward(w, b, carry, gx_t, bias, h_mask, save):
   else:
     # One tanh over the full [B, 3H] row (its n third, tanh(hh_n), is unused): XLA:CPU then
     # emits it as its own fusion. Per-gate slices made XLA fuse the whole inference step into
-    # one loop with three tanh per element, ~2x slower (see benchmarks/README.md).
+    # one loop with three tanh per element, slower in an A/B run whose output was not kept.
     scale = jnp.concatenate([jnp.ones((1, hidden)), jnp.full((1, 2 * hidden), 0.5)], axis=-1)
     pre = hh + jnp.concatenate([jnp.zeros_like(hh_n), gx_t[:, :2 * hidden]], axis=-1)
     t = jnp.tanh(pre * scale.astype(w.dtype))                          # [B, 3H]

@@ -16,7 +16,8 @@ def _activations(z: Array, per_gate: bool):
   backward pass anyway, and XLA:CPU keeps these small fusions on one thread (a [B, 4H] one is
   split across threads, which costs more than it saves on 2 loaded cores). per_gate=False
   (inference) runs one tanh over the whole [B, 4H] row instead: with per-gate slices XLA fuses
-  the whole step into one loop with 5 tanh per element, ~2x slower (see benchmarks/README.md).
+  the whole step into one loop with 5 tanh per element, slower in an A/B run whose output was
+  not kept.
   """
   if per_gate:
     i, f, g, o = jnp.split(z, 4, axis=-1)                             # each [B, H]
@@ -89,7 +90,7 @@ def lstm_recurrence(gx: Array, w_hh: Array, h0: Array, c0: Array, valid: Array |
     w_hh: [H, 4H] recurrent kernel.
     h0, c0: [B, H] initial state.
     valid: [T, B] bool; False freezes the state and zeroes the output at that step. None: every
-      step is valid, and the loop skips all masking (on a GPU that made inference ~3x faster).
+      step is valid, and the loop skips all masking.
     h_mask: optional [B, H] recurrent dropout mask; the matmul uses (h * h_mask) @ w_hh.
     bias: optional [4H], added inside the loop. Passing the bias here instead of adding it to gx
       saves one [T, B, 4H] temporary (XLA:CPU does not add it in place).

@@ -14,7 +14,8 @@ The input projection lives here too (`w_ih`): differentiated, the forward pass p
 step at once (gx = xs @ w_ih, one [T*B, D] x [D, G*H] matmul) and the backward pass turns d gx
 into dw_ih and dxs with one matmul each; not differentiated (inference), each step projects its
 own x_t inside the loop, in the same matmul as the recurrent term ([x_t, h] @ [w_ih; w]): no
-[T, B, G*H] buffer is written and read back, which made large-batch inference ~2x faster on CPU.
+[T, B, G*H] buffer is written and read back, which made large-batch inference faster on CPU (in
+an A/B run whose output was not kept).
 """
 from __future__ import annotations
 
@@ -198,7 +199,7 @@ def recurrence(family: Family, gx: Array, w_hh: Array, b_hh: Array | None,
   [T, B, D], projected as xs @ w_ih) -> (hs [T, B, H], final carry).
 
   Computes in float32 when gx is 16-bit (the cell state keeps its precision, and XLA:CPU runs
-  16-bit elementwise code ~10x slower), else in gx's dtype; outputs come back in gx's dtype.
+  16-bit elementwise code slower), else in gx's dtype; outputs come back in gx's dtype.
   The projection runs in gx's dtype, as the cell's own does. project_in_loop: when nothing is
   differentiated, project each step inside the loop (32- and 64-bit inputs only: 16-bit ones are
   projected in 16 bits first, as the cell would).
