@@ -272,7 +272,8 @@ def main(argv=None):
   roofline.add_roofline(timings, env["peak_gflops"])
   lengths = [int(t) for t in args.memory_lengths.split(",") if t]
   families = {comp.family(c) for c in runnable if comp.family(c) != "rnn"}
-  mem_names = [c for c in runnable if comp.family(c) in families and comp.impl(c) != "cudnn"]
+  mem_names = [c for c in runnable if comp.family(c) in families and comp.impl(c) != "cudnn"
+               and comp.applies(c, "train", "float32", env["backend"])]  # e.g. no Pallas on CPU
   mem_names += [c for c in comp.MEMORY_ONLY if comp.family(c) in families and c not in mem_names]
   memory = memory_table(lengths, mem_names)
   env.update(load_after=os.getloadavg(), date_end=time.strftime("%Y-%m-%d %H:%M:%S %Z"))

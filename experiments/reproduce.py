@@ -2,7 +2,7 @@ r"""Runs every experiment's default configuration and writes the results table.
 
   python experiments/reproduce.py --data_root=<folder> --out=results
   python experiments/reproduce.py --quick --out=/tmp/smoke      # 2-step runs: a smoke check
-  python experiments/reproduce.py --only=har_bilstm,imdb_lstm      # some rows
+  python experiments/reproduce.py --only=har_bilstm_seed0,imdb_lstm   # some rows
 
 Each row runs one experiment as its own process (its default flags plus the row's), collects
 every `Final <metric>: <value>` line it prints, its wall time and exit status, and the table
