@@ -84,21 +84,39 @@ def check_features(kernel: Array, xs: Array, cell_name: str) -> None:
                      f"but got inputs of shape {xs.shape} (D={xs.shape[-1]}).")
 
 
-class InputProjection(nn.Module):
+class Projection(nn.Module, kw_only=True):
+  """What every cell's `input` submodule shares: the dtypes (keyword-only, so a subclass's own
+  fields come first) and the `kernel` and `bias` accessors the backends read. A subclass's
+  `__call__(xs, add_bias=True)` creates the params "kernel" and "bias" and returns the input term
+  (without the bias when add_bias=False)."""
+  dtype: jnp.dtype | None = None
+  param_dtype: jnp.dtype = jnp.float32
+
+  def kernel(self, dtype=None) -> Array:
+    """The kernel (in `dtype`); valid once the module has been called."""
+    kernel = self.get_variable("params", "kernel")
+    return kernel.astype(dtype or self.dtype or self.param_dtype)
+
+  def bias(self, dtype=None) -> Array:
+    """The bias [G*H] (in `dtype`); valid once the module has been called."""
+    bias = self.get_variable("params", "bias")
+    return bias.astype(dtype or self.dtype or self.param_dtype)
+
+
+class InputProjection(Projection):
   """x [..., D] -> x @ kernel [D, G*H] + bias [G*H] (optionally gate-normalised before the bias).
 
   Attributes:
     features: G*H.
     num_gates: G (for the per-gate layer norm).
     layer_norm: normalise each gate's slice of x @ kernel before adding the bias.
+    kernel_init, bias_init, dtype, param_dtype: as the cell's.
   """
   features: int
   num_gates: int = 1
   layer_norm: bool = False
   kernel_init: str = "glorot_uniform"
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
-  dtype: jnp.dtype | None = None
-  param_dtype: jnp.dtype = jnp.float32
 
   @nn.compact
   def __call__(self, xs: Array, add_bias: bool = True) -> Array:
@@ -118,16 +136,6 @@ class InputProjection(nn.Module):
                          self.param_dtype)
       gx = gate_layer_norm(gx, scale.astype(dtype), self.num_gates)
     return gx + expand(bias.astype(dtype), gx) if add_bias else gx
-
-  def kernel(self, dtype=None) -> Array:
-    """The kernel [D, G*H] (in `dtype`); valid once the module has been called."""
-    kernel = self.get_variable("params", "kernel")
-    return kernel.astype(dtype or self.dtype or self.param_dtype)
-
-  def bias(self, dtype=None) -> Array:
-    """The bias [G*H] (in `dtype`); valid once the module has been called."""
-    bias = self.get_variable("params", "bias")
-    return bias.astype(dtype or self.dtype or self.param_dtype)
 
 
 class RecurrentCell(nn.Module):
@@ -169,6 +177,19 @@ class RecurrentCell(nn.Module):
   def state_dtype(self) -> jnp.dtype:
     """Dtype of the state: the compute dtype if set, else the parameters'."""
     return self.dtype or self.param_dtype
+
+  @nn.nowrap
+  def recurrent_kernel_param(self, rows: tuple[int, ...] | None = None) -> Array:
+    """Declares "recurrent_kernel" [*rows, G*H], orthogonal (as Keras' recurrent_initializer);
+    rows default to (output_size,). Call it from `setup`."""
+    rows = (self.output_size,) if rows is None else rows
+    return self.param("recurrent_kernel", nn.initializers.orthogonal(),
+                      (*rows, self.num_gates * self.hidden_size), self.param_dtype)
+
+  @nn.nowrap
+  def recurrent_bias_param(self, size: int) -> Array:
+    """Declares "recurrent_bias" [size], zeros (PyTorch's b_hh). Call it from `setup`."""
+    return self.param("recurrent_bias", nn.initializers.zeros_init(), (size,), self.param_dtype)
 
   def input_projection(self, *, layer_norm: bool = False,
                        bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()

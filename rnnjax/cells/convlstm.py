@@ -12,7 +12,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.base import RecurrentCell, expand, kernel_init
+from rnnjax.cells.base import Projection, RecurrentCell, expand, kernel_init
 from rnnjax.cells.lstm import LSTMState
 from rnnjax.typing import Array
 
@@ -28,7 +28,7 @@ def conv_same(x: Array, kernel: Array) -> Array:
       dimension_numbers=(f"N{axes}C", f"{axes}IO", f"N{axes}C"))
 
 
-class ConvProjection(nn.Module):
+class ConvProjection(Projection):
   """The hoisted input term of a conv cell: x [..., *S, D] -> conv(x, kernel) + bias
   [..., *S, G*H], one convolution over every frame of every step.
 
@@ -40,8 +40,6 @@ class ConvProjection(nn.Module):
   kernel_size: tuple[int, ...]
   kernel_init: str = "glorot_uniform"
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
-  dtype: jnp.dtype | None = None
-  param_dtype: jnp.dtype = jnp.float32
 
   @nn.compact
   def __call__(self, xs: Array, add_bias: bool = True) -> Array:
@@ -60,12 +58,6 @@ class ConvProjection(nn.Module):
     gx = conv_same(frames, kernel.astype(dtype))                       # [N, *S, G*H]
     gx = gx.reshape(xs.shape[:-1] + (self.features,))                 # [..., *S, G*H]
     return gx + expand(bias.astype(dtype), gx) if add_bias else gx
-
-  def kernel(self, dtype=None) -> Array:
-    return self.get_variable("params", "kernel").astype(dtype or self.dtype or self.param_dtype)
-
-  def bias(self, dtype=None) -> Array:
-    return self.get_variable("params", "bias").astype(dtype or self.dtype or self.param_dtype)
 
 
 class ConvLSTMCell(RecurrentCell):
@@ -120,8 +112,7 @@ class ConvLSTMCell(RecurrentCell):
     self.input = ConvProjection(4 * h, size, kernel_init=self.kernel_init,
                                 bias_init=self._bias_init, dtype=self.dtype,
                                 param_dtype=self.param_dtype)
-    self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
-                                       (*size, h, 4 * h), self.param_dtype)
+    self.recurrent_kernel = self.recurrent_kernel_param((*size, h))        # [*K, H, 4H]
 
   def _bias_init(self, key, shape, dtype=jnp.float32):
     del key

@@ -52,11 +52,9 @@ class GRUCell(RecurrentCell):
   def setup(self):
     h = self.hidden_size
     self.input = self.input_projection(layer_norm=self.layer_norm)
-    self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
-                                       (h, 3 * h), self.param_dtype)
+    self.recurrent_kernel = self.recurrent_kernel_param()                  # [H, 3H]
     if self.reset_after:
-      self.recurrent_bias = self.param("recurrent_bias", nn.initializers.zeros_init(), (3 * h,),
-                                       self.param_dtype)
+      self.recurrent_bias = self.recurrent_bias_param(3 * h)
     if self.layer_norm:
       self.recurrent_norm_scale = self.param("recurrent_norm_scale", nn.initializers.ones_init(),
                                              (3 * h,), self.param_dtype)

@@ -133,11 +133,27 @@ class LinearRecurrentCell(RecurrentCell):
 class GatedLinearCell(LinearRecurrentCell):
   """Base of minGRU and minLSTM (Feng et al. 2024): gates and candidate come from one input
   projection [D, G*H] (G = num_gates) and nothing recurrent; the recurrence runs in linear space
-  (REAL) or, with log_space, in log space (LOG)."""
+  (REAL) or, with log_space, in log space (LOG). A subclass gives `coefficients`, the (a, b)
+  of its gates' pre-activations.
+
+  Attributes:
+    log_space: the paper's log-space form (positive candidate, scanned in log space).
+    hidden_size, kernel_init, dtype, param_dtype: see `RecurrentCell`.
+  """
   log_space: bool = False
 
   def setup(self):
     self.input = self.input_projection()
+
+  @nn.nowrap
+  def linear_recurrence(self, weights, gx: Array):
+    """gx [..., G*H] -> (a,), (b,) [..., H] (their logs with log_space)."""
+    del weights                                                      # nothing recurrent
+    return self.coefficients(*jnp.split(gx, self.num_gates, axis=-1))
+
+  def coefficients(self, *pre_activations: Array) -> tuple[tuple[Array], tuple[Array]]:
+    """The G gate pre-activations [..., H] -> (a,), (b,) [..., H] (logs with log_space)."""
+    raise NotImplementedError
 
   @property
   def algebra(self):

@@ -9,7 +9,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnjax.cells.base import check_features, expand
+from rnnjax.cells.base import Projection, check_features, expand
 from rnnjax.cells.linear import COMPLEX, LinearRecurrentCell
 from rnnjax.typing import Array
 
@@ -36,14 +36,12 @@ def _normal(scale: float):
   return init
 
 
-class LRUInput(nn.Module):
+class LRUInput(Projection):
   """The `input` submodule: x [..., D] -> x @ kernel [D, 2N + S] + bias, S = H with a dense skip
   else 0. Columns: Re B^T (N), Im B^T (N), each N(0, 1/(2D)) as in the paper; then the dense
   skip D^T (H), N(0, 1/D)."""
   state_size: int
   skip_size: int
-  dtype: jnp.dtype | None = None
-  param_dtype: jnp.dtype = jnp.float32
 
   def _kernel_init(self, key, shape, dtype=jnp.float32):
     d = shape[0]
@@ -63,12 +61,6 @@ class LRUInput(nn.Module):
     gx = jnp.dot(xs.reshape(-1, d).astype(dtype), kernel.astype(dtype))
     gx = gx.reshape(xs.shape[:-1] + (features,))                      # [..., 2N + S]
     return gx + expand(bias.astype(dtype), gx) if add_bias else gx
-
-  def kernel(self, dtype=None) -> Array:
-    return self.get_variable("params", "kernel").astype(dtype or self.dtype or self.param_dtype)
-
-  def bias(self, dtype=None) -> Array:
-    return self.get_variable("params", "bias").astype(dtype or self.dtype or self.param_dtype)
 
 
 class LRUCell(LinearRecurrentCell):

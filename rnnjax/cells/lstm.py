@@ -78,8 +78,7 @@ class LSTMCell(RecurrentCell):
     if self.proj_clip is not None and self.proj_size is None:
       raise ValueError(f"proj_clip={self.proj_clip} clips the projected h: set proj_size too.")
     self.input = self.input_projection(layer_norm=self.layer_norm, bias_init=self._bias_init)
-    self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
-                                       (self.output_size, 4 * h), self.param_dtype)
+    self.recurrent_kernel = self.recurrent_kernel_param()                  # [P or H, 4H]
     ones, zeros = nn.initializers.ones_init(), nn.initializers.zeros_init()
     if self.peepholes:
       self.peephole_weights = self.param("peepholes", zeros, (3, h), self.param_dtype)
@@ -92,8 +91,7 @@ class LSTMCell(RecurrentCell):
       self.cell_norm_scale = self.param("cell_norm_scale", ones, (h,), self.param_dtype)
       self.cell_norm_bias = self.param("cell_norm_bias", zeros, (h,), self.param_dtype)
     if self.recurrent_bias:
-      self.recurrent_bias_vector = self.param("recurrent_bias", zeros, (4 * h,),
-                                              self.param_dtype)
+      self.recurrent_bias_vector = self.recurrent_bias_param(4 * h)
 
   def _bias_init(self, key, shape, dtype=jnp.float32):
     del key

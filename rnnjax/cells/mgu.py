@@ -52,11 +52,9 @@ class MGUCell(RecurrentCell):
   def setup(self):
     h = self.hidden_size
     self.input = self.input_projection(bias_init=self._bias_init)
-    self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
-                                       (h, 2 * h), self.param_dtype)
+    self.recurrent_kernel = self.recurrent_kernel_param()                  # [H, 2H]
     if self.reset_gate:
-      self.recurrent_bias = self.param("recurrent_bias", nn.initializers.zeros_init(), (h,),
-                                       self.param_dtype)
+      self.recurrent_bias = self.recurrent_bias_param(h)
 
   def _bias_init(self, key, shape, dtype=jnp.float32):
     del key

@@ -38,19 +38,13 @@ class MinGRUCell(GatedLinearCell):
   log_space=False is the plain formulation above (candidate unbounded), scanned in linear space.
 
   Parameters: `input/kernel` [D, 2H], `input/bias` [2H]; nothing recurrent. minGRU(32) on 32
-  inputs has 2,112 parameters.
-
-  Attributes:
-    log_space: the paper's log-space form (above).
-    hidden_size, kernel_init, dtype, param_dtype: see `RecurrentCell`.
+  inputs has 2,112 parameters. Attributes: see `GatedLinearCell`.
   """
   num_gates = 2
 
   @nn.nowrap
-  def linear_recurrence(self, weights, gx: Array):
-    """gx [..., 2H] -> (a, b) [..., H] (their logs with log_space)."""
-    del weights
-    k_z, k_h = jnp.split(gx, 2, axis=-1)                             # each [..., H]
+  def coefficients(self, k_z: Array, k_h: Array):
+    """The pre-activations of z and h~ [..., H] -> (a,), (b,)."""
     if self.log_space:
       return (-jax.nn.softplus(k_z),), (-jax.nn.softplus(-k_z) + log_g(k_h),)
     return (jax.nn.sigmoid(-k_z),), (jax.nn.sigmoid(k_z) * k_h,)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 
 from rnnjax.cells.linear import GatedLinearCell
 from rnnjax.cells.mingru import log_g
@@ -30,19 +29,13 @@ class MinLSTMCell(GatedLinearCell):
   space. The output is h_t (there is no output gate).
 
   Parameters: `input/kernel` [D, 3H], `input/bias` [3H]; nothing recurrent. minLSTM(32) on 32
-  inputs has 3,168 parameters.
-
-  Attributes:
-    log_space: the paper's log-space form (above).
-    hidden_size, kernel_init, dtype, param_dtype: see `RecurrentCell`.
+  inputs has 3,168 parameters. Attributes: see `GatedLinearCell`.
   """
   num_gates = 3
 
   @nn.nowrap
-  def linear_recurrence(self, weights, gx: Array):
-    """gx [..., 3H] -> (a, b) [..., H] (their logs with log_space)."""
-    del weights
-    k_f, k_i, k_h = jnp.split(gx, 3, axis=-1)                        # each [..., H]
+  def coefficients(self, k_f: Array, k_i: Array, k_h: Array):
+    """The pre-activations of f, i and h~ [..., H] -> (a,), (b,)."""
     d = jax.nn.softplus(-k_f) - jax.nn.softplus(-k_i)                # log i - log f
     if self.log_space:
       return (-jax.nn.softplus(d),), (-jax.nn.softplus(-d) + log_g(k_h),)

@@ -36,11 +36,9 @@ class SimpleRNNCell(RecurrentCell):
       raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {self.activation!r}.")
     h = self.hidden_size
     self.input = self.input_projection()
-    self.recurrent_kernel = self.param("recurrent_kernel", nn.initializers.orthogonal(),
-                                       (h, h), self.param_dtype)
+    self.recurrent_kernel = self.recurrent_kernel_param()                  # [H, H]
     if self.recurrent_bias:
-      self.recurrent_bias_vector = self.param("recurrent_bias", nn.initializers.zeros_init(),
-                                              (h,), self.param_dtype)
+      self.recurrent_bias_vector = self.recurrent_bias_param(h)
 
   def second_input_bias(self) -> Array | None:
     return self.recurrent_bias_vector if self.recurrent_bias else None
