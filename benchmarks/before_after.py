@@ -71,7 +71,8 @@ def main(argv=None):
            f"after {os.getloadavg()[0]:.2f}; versions and machine in each run's results.json",
            "- `after/before` < 1: faster after; `x flax` normalises each side by flax's cell "
            "timed in the same runs", "",
-           "| workload | mode | layer | before ms | after ms | after/before | after/before x flax |",
+           "| workload | mode | layer | before ms | after ms | after/before "
+           "| after/before x flax |",
            "|---|---|---|---:|---:|---:|---:|"]
   for key in sorted(k for k in medians["after"] if k[2] in LAYERS):
     workload, mode, name = key

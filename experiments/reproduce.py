@@ -10,8 +10,9 @@ every `Final <metric>: <value>` line it prints, its wall time and exit status, a
 and the load average before and after each run, so that a user can regenerate the published
 numbers and compare. The table is rewritten after every row, and rows already in
 <out>/results.json that this run does not repeat are kept (with their own date and versions), so
-`--only` runs build one table piece by piece. Logs and workdirs go under <out>/runs/<row>; an existing workdir resumes (a
-finished run only re-evaluates), so a killed reproduce run picks up where it stopped.
+`--only` runs build one table piece by piece. Logs and workdirs go under <out>/runs/<row>; an
+existing workdir resumes (a finished run only re-evaluates), so a killed reproduce run picks up
+where it stopped.
 
 Data: --data_root holds one folder per data set as each loader expects it (uci_har: the folder
 holding "UCI HAR Dataset"; mnist: the IDX files; imdb: aclImdb/; jena_climate: the CSV), or
@@ -36,6 +37,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGES = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "tensorflow-datasets")
 FINAL = re.compile(r"Final ([^:\n]+): ([^\n]+)")
 WORKDIR_NOTE = re.compile(r" \(workdir [^)]*\)$")    # the trainer's "(workdir ...)" suffix
+
+
+def final_values(pairs) -> dict[str, str]:
+  """{metric: value} of `Final <metric>: <value>` lines, without the workdir note."""
+  return {k: WORKDIR_NOTE.sub("", v) for k, v in dict(pairs).items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,11 +148,11 @@ def run(row: Row, dirs: dict[str, str]) -> dict:
       status = "timeout"
   wall = time.perf_counter() - start
   with open(os.path.join(folder, "log.txt")) as f:
-    finals = {k: WORKDIR_NOTE.sub("", v) for k, v in FINAL.findall(f.read())}
-  record = {"row": row.name, "date": time.strftime("%Y-%m-%d %H:%M"), "command": " ".join(["python"] + [os.path.relpath(a) if a.endswith(
-      ".py") else a for a in argv[1:]]), "final": finals, "wall_s": round(wall, 1),
-            "status": status, "load_before": round(load_before, 2),
-            "load_after": round(os.getloadavg()[0], 2)}
+    finals = final_values(FINAL.findall(f.read()))
+  shown = ["python"] + [os.path.relpath(a) if a.endswith(".py") else a for a in argv[1:]]
+  record = {"row": row.name, "date": time.strftime("%Y-%m-%d %H:%M"), "command": " ".join(shown),
+            "final": finals, "wall_s": round(wall, 1), "status": status,
+            "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}
   print(f"{row.name}: {finals or 'no Final line'} ({wall:.0f} s, exit {status})", flush=True)
   return record
 
@@ -161,7 +167,8 @@ def earlier_rows(env: dict) -> list[dict]:
     saved = json.load(f)
   if saved["environment"].get("quick") != env["quick"]:
     return []
-  return [{"environment": saved["environment"], **r} for r in saved["rows"]]
+  return [{"environment": saved["environment"], **r, "final": final_values(r["final"])}
+          for r in saved["rows"]]       # rows of older versions may still carry the workdir
 
 
 def write(records: list[dict], env: dict) -> str:
@@ -179,7 +186,7 @@ def write(records: list[dict], env: dict) -> str:
            "| row | final metric | wall time | load (before/after) | exit | run on | command |",
            "|---|---|---:|---|---|---|---|"]
   for r in records:
-    finals = "; ".join(f"{k}: {WORKDIR_NOTE.sub('', v)}" for k, v in r["final"].items()) or "-"
+    finals = "; ".join(f"{k}: {v}" for k, v in r["final"].items()) or "-"
     other = r.get("environment", env)["versions"]
     when = r.get("date", "") + ("" if other == env["versions"] else " (" + ", ".join(
         f"{k} {v}" for k, v in other.items() if v) + ")")

@@ -98,7 +98,7 @@ class Projection(nn.Module, kw_only=True):
     return kernel.astype(dtype or self.dtype or self.param_dtype)
 
   def bias(self, dtype=None) -> Array:
-    """The bias [G*H] (in `dtype`); valid once the module has been called."""
+    """The bias (in `dtype`); valid once the module has been called."""
     bias = self.get_variable("params", "bias")
     return bias.astype(dtype or self.dtype or self.param_dtype)
 

@@ -21,8 +21,9 @@ class TrainConfig:
   step loop stops at the first step that ends after that many seconds of this process's loop
   (compilation and evaluations included), then evaluates, checkpoints and tests as at
   num_steps; use it with a schedule that does not depend on num_steps (e.g. constant) to
-  compare models for the same time. A resumed run gets a new budget. Every field is checked when the config is made,
-  so a bad value fails before any compilation or I/O, naming the field, the value and the range.
+  compare models for the same time. A resumed run gets a new budget. Every field is checked when
+  the config is made, so a bad value fails before any compilation or I/O, naming the field, the
+  value and the range.
   """
   optimizer: str = "adam"
   learning_rate: float = 1e-3
