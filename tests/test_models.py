@@ -75,5 +75,29 @@ class ReadoutTest(absltest.TestCase):
     self.assertEqual(model.apply({"params": params}, tokens, jnp.array([3, 1])).shape, (2, 1))
 
 
+class PersistenceSkipTest(absltest.TestCase):
+
+  def test_skip_adds_the_feature_at_each_rows_last_valid_step(self):
+    model = models.build("gru", num_classes=1, hidden_size=H, skip_feature=2)
+    params = model.init(jax.random.key(5), XS, LENGTHS)["params"]
+    plain = models.build("gru", num_classes=1, hidden_size=H)
+    last = np.asarray(XS)[np.arange(B), np.asarray(LENGTHS) - 1, 2]            # [B]
+    np.testing.assert_allclose(model.apply({"params": params}, XS, LENGTHS)[:, 0],
+                               plain.apply({"params": params}, XS, LENGTHS)[:, 0] + last,
+                               rtol=1e-6, atol=1e-6)
+    # A zero head is the naive forecast "the next value is the last one observed".
+    zero = {**params, "classifier": jax.tree.map(jnp.zeros_like, params["classifier"])}
+    np.testing.assert_allclose(model.apply({"params": zero}, XS, LENGTHS)[:, 0], last, rtol=0)
+    np.testing.assert_allclose(model.apply({"params": zero}, XS)[:, 0], XS[:, -1, 2], rtol=0)
+
+  def test_skip_needs_a_feature_of_float_inputs(self):
+    with self.assertRaisesRegex(ValueError, "skip_feature=4 must index the D features"):
+      model = models.build("gru", num_classes=1, hidden_size=H, skip_feature=D)
+      model.init(jax.random.key(0), XS, LENGTHS)
+    with self.assertRaisesRegex(ValueError, "token ids"):
+      model = models.build("gru", num_classes=1, hidden_size=H, skip_feature=0, vocab_size=9)
+      model.init(jax.random.key(0), jnp.zeros((2, 3), jnp.int32), jnp.array([3, 1]))
+
+
 if __name__ == "__main__":
   absltest.main()

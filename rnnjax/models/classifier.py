@@ -20,6 +20,15 @@ def masked_mean(ys: Array, lengths: Array) -> Array:
   return total / jnp.maximum(lengths, 1).astype(ys.dtype)[:, None]
 
 
+def last_valid(xs: Array, lengths: Array | None) -> Array:
+  """xs [B, T], lengths [B] or None -> xs[b, lengths[b] - 1] [B] (the first step for length 0,
+  the last step without lengths)."""
+  if lengths is None:
+    return xs[:, -1]
+  index = jnp.clip(lengths - 1, 0, xs.shape[1] - 1)
+  return jnp.take_along_axis(xs, index[:, None], axis=1)[:, 0]
+
+
 class SequenceClassifier(nn.Module):
   """[optional Embedding] -> recurrent encoder -> readout -> [dropout] -> Dense.
 
@@ -35,6 +44,10 @@ class SequenceClassifier(nn.Module):
     dropout: rate on the readout before the classifier (train only).
     readout: "last" (the encoder's last valid output; the seeds') or "mean" (the mean of the
       outputs over the valid steps).
+    skip_feature: for regression on float inputs: add input feature `skip_feature` at each
+      row's last valid step to every output (a persistence skip: the network learns the change
+      from the last observed value, and with a zero classifier the model is the naive
+      "tomorrow = today" forecast of Chollet's Jena tutorial). None: no skip.
   """
   encoder: nn.Module
   num_classes: int
@@ -42,6 +55,7 @@ class SequenceClassifier(nn.Module):
   embed_dim: int | None = None
   dropout: float = 0.0
   readout: str = "last"
+  skip_feature: int | None = None
 
   @nn.compact
   def __call__(self, inputs: Array, lengths: Array | None = None, *, train: bool = False):
@@ -52,10 +66,18 @@ class SequenceClassifier(nn.Module):
       raise ValueError(f"dropout must be in [0, 1); got {self.dropout}.")
     if self.readout not in READOUTS:
       raise ValueError(f"readout must be one of {READOUTS}; got {self.readout!r}.")
+    if self.skip_feature is not None and (self.vocab_size is not None or inputs.ndim != 3 or
+                                          not 0 <= self.skip_feature < inputs.shape[-1]):
+      raise ValueError(f"skip_feature={self.skip_feature} must index the D features of float "
+                       f"inputs [B, T, D]; got inputs of shape {inputs.shape}"
+                       + (" (token ids)" if self.vocab_size is not None else "") + ".")
     h = self.encoder(xs, lengths, train=train)                           # [B, H] or [B, T, H]
     if self.readout == "mean":
       lengths = jnp.full(h.shape[:1], h.shape[1], jnp.int32) if lengths is None else lengths
       h = masked_mean(h, lengths)                                        # [B, H]
     if self.dropout > 0.0:
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
-    return nn.Dense(self.num_classes, name="classifier")(h)              # [B, C]
+    out = nn.Dense(self.num_classes, name="classifier")(h)               # [B, C]
+    if self.skip_feature is not None:
+      out = out + last_valid(inputs[..., self.skip_feature], lengths)[:, None].astype(out.dtype)
+    return out
