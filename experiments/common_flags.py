@@ -83,6 +83,12 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
   flags.register_validator("clip_norm", math.isfinite, "must be finite (<= 0: no clipping)")
 
 
+def define_readout(default: str = "last") -> None:
+  """--readout, for the experiments whose model reads one prediction out of the sequence."""
+  flags.DEFINE_enum("readout", default, models.READOUTS, "What the classifier sees: the last "
+                    "output (the seeds') or the mean output over the valid steps.")
+
+
 def define_steps(num_steps: int, eval_every: int) -> None:
   """--num_steps and --eval_every, for experiments counted in steps."""
   flags.DEFINE_integer("num_steps", num_steps, "Training steps.", lower_bound=0)

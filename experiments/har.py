@@ -49,8 +49,7 @@ flags.DEFINE_bool("standardize", True, "Scale channels by train mean / std.")
 flags.DEFINE_integer("validation_subjects", uci_har.VALIDATION_SUBJECTS,
                      "Training subjects held out (whole) as the validation split, evaluated "
                      "during training; 0: none (then the test split is).")
-flags.DEFINE_enum("readout", "last", models.READOUTS, "What the classifier sees: the last "
-                  "output (the seed's) or the mean output over time.")
+common_flags.define_readout()
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 

@@ -53,6 +53,7 @@ common_flags.define("imdb", optimizer="rmsprop", learning_rate=5e-4, schedule="w
                     notes={"hidden_size": "seed 001: 32", "learning_rate": "seed 001: 1e-3",
                            "schedule": "seed 001: constant", "batch_size": "seed 001: 128",
                            "seed": "also draws the held-out reviews"})
+common_flags.define_readout()
 flags.DEFINE_integer("vocab_size", 10000, "Words kept, padding and unknown included.")
 flags.DEFINE_integer("embed_dim", 32, "Embedding size (seed 001: 32).")
 flags.DEFINE_integer("max_len", 500, "Words kept per review (its last ones).")
@@ -70,13 +71,14 @@ def train_from_flags() -> trainer.Result:
                    validation_fraction=FLAGS.validation_fraction, seed=FLAGS.seed,
                    cache_dir=FLAGS.cache_dir)
   model = models.build(FLAGS.model, num_classes=1, vocab_size=FLAGS.vocab_size,
-                       embed_dim=FLAGS.embed_dim, **common_flags.model_kwargs())
+                       embed_dim=FLAGS.embed_dim, readout=FLAGS.readout,
+                       **common_flags.model_kwargs())
   steps_per_epoch = len(data.train) // FLAGS.batch_size
   config = trainer.TrainConfig.for_epochs(FLAGS, epochs=FLAGS.epochs,
                                           steps_per_epoch=steps_per_epoch)
   result = common_flags.fit(model, data, config, "imdb", max_len=FLAGS.max_len,
                             vocab_size=FLAGS.vocab_size, embed_dim=FLAGS.embed_dim,
-                            validation_fraction=FLAGS.validation_fraction)
+                            validation_fraction=FLAGS.validation_fraction, readout=FLAGS.readout)
   curves.history_figure(result.workdir, steps_per_epoch)
   return result
 
