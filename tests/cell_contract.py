@@ -6,10 +6,11 @@ its file, a registry line and a numpy transcription of its step (tests/reference
 
 Checked: parameter layout and state shapes; the layer equals the numpy transcription in float64
 (with lengths, in both directions); every backend that supports the cell equals the scan, values
-and gradients, with NaN and inf in the padding (which must reach no value and no gradient);
-Bidirectional with lengths equals the transcription run both ways; check_grads of the step and
-of the layer in float64; bfloat16 compute stays within a tolerance derived from bfloat16's
-precision. Every check runs jitted (one compilation each), to keep the suite fast.
+and gradients (the static backend for one cell of each state structure: `static`), with NaN
+and inf in the padding (which must reach no value and no gradient); Bidirectional with lengths
+equals the transcription run both ways; check_grads of the step and of the layer in float64;
+bfloat16 compute stays within a tolerance derived from bfloat16's precision. Every check runs
+jitted (one compilation each), to keep the suite fast.
 
 `input_shape` is one step's input without the batch axis: (D,) for vector cells, (*S, D) for a
 cell that steps over frames (ConvLSTMCell: (W, D) or (H_img, W, D)).
@@ -90,9 +91,15 @@ BACKENDS = "test_every_backend_equals_the_scan_and_ignores_nan_padding"
 
 
 def contract_tests(make_cell, numpy_step, name: str, input_shape=(D,),
-                   slow: tuple[str, ...] = ()) -> type:
+                   slow: tuple[str, ...] = (), static: bool = False) -> type:
   """A TestCase class checking the cell `make_cell(**dtype kwargs)` against `numpy_step`, on
   inputs [B, T, *input_shape].
+
+  static: also run the "static" backend against the scan. It unrolls the scan's own masked step
+  (recurrence/scan.py) in a Python loop, so only the state's structure can tell two cells apart
+  there; tests/test_cell_contract.py turns it on for one cell of each structure (LSTM: an (h, c)
+  pair, LRU: a state wider than the output, ConvLSTM: frames), since compiling T unrolled steps
+  with their gradients both ways is half of this test's time for every other cell.
 
   slow: tests marked `slow` (deselected by default, run by `pytest -m slow`) to keep CI short:
   for options of a registered cell (e.g. the log-space minGRU) whose registered form runs them
@@ -143,7 +150,8 @@ def contract_tests(make_cell, numpy_step, name: str, input_shape=(D,),
     def test_every_backend_equals_the_scan_and_ignores_nan_padding(self):
       layer = layers.Recurrent(make_cell(), return_state=True, implementation="scan")
       v = variables(layer)
-      names = ["scan"] + supported_backends(layer, v, XS)
+      names = ["scan"] + [n for n in supported_backends(layer, v, XS)
+                          if static or n != "static"]
 
       def grads(v):
         out = {}

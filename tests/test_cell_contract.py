@@ -14,6 +14,9 @@ from cell_contract import D, H, contract_tests
 # One step's input without the batch axis: (*S, D) with frames S = (6, 2) (or (6,) for 1-D) for
 # cells that step over frames (ConvLSTMCell's registered default is a 2-D 3x3 cell), else (D,).
 FRAME = (6, 2)
+# The cells whose contract also runs the "static" backend: one of each state structure (see
+# cell_contract.contract_tests).
+STATIC = ("lstm", "lru", "convlstm")
 
 
 class RegistryTest(absltest.TestCase):
@@ -26,7 +29,7 @@ class RegistryTest(absltest.TestCase):
 for _name, _cls in cells.CELLS.items():
   _dims = getattr(_cls(H), "spatial_dims", 0)
   _test = contract_tests(functools.partial(_cls, H), reference.STEPS[_name], _cls.__name__,
-                         input_shape=FRAME[:_dims] + (D,))
+                         input_shape=FRAME[:_dims] + (D,), static=_name in STATIC)
   globals()[_test.__name__] = _test
 del _test
 
