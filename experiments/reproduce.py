@@ -8,7 +8,8 @@ Each row runs one experiment as its own process (its default flags plus the row'
 every `Final <metric>: <value>` line it prints, its wall time and exit status, and the table
 (results/results.md, results/results.json) records the package versions, the machine, the date
 and the load average before and after each run, so that a user can regenerate the published
-numbers and compare. The table is rewritten after every row, and rows already in
+numbers and compare. Rows that differ only by --seed (<model> or <model>_seed<k>) get their
+mean and standard deviation in a second table. The table is rewritten after every row, and rows already in
 <out>/results.json that this run does not repeat are kept (with their own date and versions), so
 `--only` runs build one table piece by piece. Logs and workdirs go under <out>/runs/<row>; an
 existing workdir resumes (a finished run only re-evaluates), so a killed reproduce run picks up
@@ -36,6 +37,8 @@ from absl import app, flags
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGES = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "tensorflow-datasets")
 FINAL = re.compile(r"Final ([^:\n]+): ([^\n]+)")
+SEED = re.compile(r"_seed\d+$")                # har_bilstm_seed1 and har_bilstm: one model
+NUMBER = re.compile(r"^-?\d+(?:\.\d+)?")
 WORKDIR_NOTE = re.compile(r" \(workdir [^)]*\)$")    # the trainer's "(workdir ...)" suffix
 
 
@@ -61,6 +64,8 @@ ROWS = (
     *(Row(f"har_{m}", "har.py", (f"--model={m}",), "har")
       for m in ("bigru", "lstm2", "lstm", "gru", "rnn")),
     Row("mnist_lstm", "mnist.py", (), "mnist", EPOCHS + ("--num_steps=2",)),
+    *(Row(f"mnist_lstm_seed{s}", "mnist.py", (f"--seed={s}",), "mnist",
+          EPOCHS + ("--num_steps=2",)) for s in (1, 2)),   # mnist_lstm is seed 0
     Row("mnist_rnn", "mnist.py", ("--model=rnn",), "mnist", EPOCHS + ("--num_steps=2",)),
     Row("imdb_lstm", "imdb.py", (), "imdb", EPOCHS + ("--max_len=20",)),
     Row("imdb_rnn", "imdb.py", ("--model=rnn",), "imdb", EPOCHS + ("--max_len=20",)),
@@ -171,6 +176,35 @@ def earlier_rows(env: dict) -> list[dict]:
           for r in saved["rows"]]       # rows of older versions may still carry the workdir
 
 
+def seed_summary(records: list[dict]) -> list[str]:
+  """Markdown lines: mean and sample standard deviation of each numeric final metric over the
+  rows that differ only by seed (names <base> and <base>_seed<k>, exit 0), for bases with at
+  least two such rows; no lines when there are none."""
+  groups: dict[str, list[dict]] = {}
+  for r in records:
+    if r["status"] == 0:
+      groups.setdefault(SEED.sub("", r["row"]), []).append(r)
+  lines = []
+  for base, rows in groups.items():
+    if len(rows) < 2:
+      continue
+    for metric in rows[0]["final"]:
+      found = [NUMBER.match(r["final"].get(metric, "")) for r in rows]
+      if not all(found):
+        continue
+      values = [float(m.group()) for m in found]
+      unit = rows[0]["final"][metric][found[0].end():].split()[:1]
+      mean = sum(values) / len(values)
+      std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+      lines.append(f"| {base} | {metric} | {len(values)} | {mean:.2f} {' '.join(unit)} | "
+                   f"{std:.2f} | {', '.join(r['row'] for r in rows)} |")
+  if not lines:
+    return []
+  return ["", "Over seeds (rows that differ only by --seed; sample standard deviation):", "",
+          "| model | metric | seeds | mean | std | rows |", "|---|---|---:|---:|---:|---|",
+          *lines]
+
+
 def write(records: list[dict], env: dict) -> str:
   """results.json and results.md in --out (rows in the order of ROWS); returns the markdown.
   A row run under other package versions than this run says so in its own column."""
@@ -192,7 +226,7 @@ def write(records: list[dict], env: dict) -> str:
         f"{k} {v}" for k, v in other.items() if v) + ")")
     lines.append(f"| {r['row']} | {finals} | {r['wall_s']:.0f} s | {r['load_before']} / "
                  f"{r['load_after']} | {r['status']} | {when} | `{r['command']}` |")
-  text = "\n".join(lines) + "\n"
+  text = "\n".join(lines + seed_summary(records)) + "\n"
   with open(os.path.join(FLAGS.out, "results.md"), "w") as f:
     f.write(text)
   return text

@@ -42,6 +42,22 @@ class ReproduceTest(absltest.TestCase):
       self.assertIn("quick smoke run: not results", table)
       self.assertIn("| har_lstm | test accuracy: ", table)
 
+  def test_rows_that_differ_by_seed_get_a_mean_and_standard_deviation(self):
+    sys.path.insert(0, os.path.join(ROOT, "experiments"))
+    import reproduce  # noqa: E402  (experiments/ is not a package)
+    row = lambda name, value, status=0: {"row": name, "status": status,  # noqa: E731
+                                         "final": {"test accuracy": value}}
+    lines = reproduce.seed_summary([
+        row("har_bilstm_seed0", "90.00 %"), row("har_bilstm_seed1", "92.00 %"),
+        row("har_bilstm_seed2", "-", status=1), row("mnist_lstm", "99.00 %"),
+        row("mnist_lstm_seed1", "98.00 %"), row("imdb_lstm", "88.28 %")])
+    self.assertIn("| har_bilstm | test accuracy | 2 | 91.00 % | 1.41 | "
+                  "har_bilstm_seed0, har_bilstm_seed1 |", lines)      # the failed seed is out
+    self.assertIn("| mnist_lstm | test accuracy | 2 | 98.50 % | 0.71 | "
+                  "mnist_lstm, mnist_lstm_seed1 |", lines)
+    self.assertFalse([line for line in lines if "imdb" in line])       # one seed: no summary
+    self.assertEqual(reproduce.seed_summary([row("imdb_lstm", "88.28 %")]), [])
+
   def test_an_unknown_row_is_refused_naming_the_rows(self):
     done = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "reproduce.py"),
                            "--only=nope"], capture_output=True, text=True, timeout=60)
