@@ -96,11 +96,12 @@ def define_steps(num_steps: int, eval_every: int) -> None:
                        "checkpoints.", lower_bound=1)
 
 
-def model_kwargs(hidden_size: int | None = None) -> dict:
-  """The keyword arguments of `rnnjax.models.build` that the shared flags set."""
+def model_kwargs(hidden_size: int | None = None, **overrides) -> dict:
+  """The keyword arguments of `rnnjax.models.build` that the shared flags set; hidden_size and
+  `overrides` (e.g. dropout=) are an experiment's own values in place of the flags'."""
   return dict(hidden_size=hidden_size or FLAGS.hidden_size, num_layers=FLAGS.num_layers,
               dropout=FLAGS.dropout, recurrent_dropout=FLAGS.recurrent_dropout,
-              input_dropout=FLAGS.input_dropout, implementation=FLAGS.implementation)
+              input_dropout=FLAGS.input_dropout, implementation=FLAGS.implementation) | overrides
 
 
 def workdir(task: str, name: str | None = None) -> str:

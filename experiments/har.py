@@ -9,16 +9,22 @@ Data: the original "UCI HAR Dataset" layout under --data_dir (default $RNNJAX_DA
 runs/har/<model>); delete the folder to start over. Multi-host: --distributed (see
 rnnjax.trainer.init_distributed).
 
-Measured with today's defaults (seed 0, 5000 steps of 100, standardized inputs, adam with
-warm-up + cosine, l2 1e-3, 5 training subjects held out for validation; jax 0.10.2, flax 0.12.8,
-optax 0.2.8, numpy 2.4.6) on "UCI HAR (HAPT rebuild)" (the 9 signals rebuilt from HAPT, written
-in the original layout); the logs record no load:
-  python experiments/har.py --model=bilstm   validation 89.87 %, test 89.72 %; 25 min 27 s of
-                                             log after a 25.7 s parse (results/logs/har_bilstm.log)
-  python experiments/har.py --model=mingru   validation 89.36 %, test 91.46 %; 7 min 41 s of
-                                             log (results/logs/har_mingru.log)
-So bilstm misses the 93 % target (issue 17) on seed 0; its validation accuracy swings between
-evaluations (89.08-91.01 % from step 1000 on); most test errors are SITTING vs STANDING.
+bilstm's defaults (dropout 0.3 before the classifier, recurrent dropout 0.2, peak learning rate
+3e-3) were chosen on the VALIDATION subjects: seed 0, 5000 steps of 100, standardized inputs,
+adam with warm-up + cosine, l2 1e-3, 5 training subjects held out; runs of 2026-12-02 (jax
+0.10.2, flax 0.12.8, 2 CPU cores, ~4.5 min each), validation accuracy at steps 1000 / 3000 / 5000
+(the last decides; the test split was not read for the choice; logs/ is results/logs/):
+  --learning_rate=1e-3                          86.86 / 88.34 / 89.02 %
+  (lr 3e-3, the previous default)               90.39 / 89.08 / 89.87 %  (logs/har_bilstm.log)
+  --readout=mean                                90.39 / 89.99 / 88.85 %
+  --dropout=0.3                                 91.64 / 88.96 / 90.56 %
+  --dropout=0.5                                 90.22 / 90.78 / 90.27 %
+  --dropout=0.3 --recurrent_dropout=0.2         91.70 / 92.83 / 92.89 %  (adopted)
+  --dropout=0.3 --recurrent_dropout=0.4         89.93 / 90.56 / 90.78 %
+Without dropout the validation accuracy peaks early and swings (the model fits the training
+subjects); with it, it rises steadily. Most test errors are SITTING vs STANDING. The residual
+preset (resbilstm, 2 layers) runs at about a quarter of bilstm's speed and was not compared.
+The other presets keep seed 000's dropout (none) and the learning rates in LEARNING_RATES.
 
 Results: the default runs' figures (with command, wall time, load and package versions) are the
 rows har_bilstm_seed0, har_bilstm_seed1, har_bilstm_seed2, har_bigru, har_lstm2, har_lstm,
@@ -33,16 +39,22 @@ import entry_point
 from rnnjax import models, trainer
 from rnnjax.data import uci_har
 
-# Default peak learning rates (warm-up + cosine, adam), picked from single-seed runs by final TEST
-# accuracy before the validation split existed (no output of those runs was kept), so the choice
-# is optimistic: bidirectional and stacked presets did better at 3e-3, the others at 1e-3.
+# Default peak learning rates (warm-up + cosine, adam) and dropout rates (before the classifier
+# and on h inside the loop) for the presets where they differ from seed 000's (lr 1e-3, no
+# dropout). bilstm's were chosen on the validation subjects (docstring). The other presets'
+# learning rates were picked from single-seed runs by final TEST accuracy before the validation
+# split existed (no output of those runs was kept), so that choice is optimistic: bidirectional
+# and stacked presets did better at 3e-3.
 LEARNING_RATES = {"bilstm": 3e-3, "bigru": 3e-3, "lstm2": 3e-3, "multilstm": 3e-3}
 DEFAULT_LEARNING_RATE = 1e-3  # seed 000's
+DROPOUTS = {"bilstm": dict(dropout=0.3, recurrent_dropout=0.2)}
 
 
 common_flags.define("har", data_folder="uci_har", learning_rate=None, schedule="warmup_cosine",
                     warmup_steps=100, l2=1e-3, notes={
                         "learning_rate": "default: LEARNING_RATES for the preset",
+                        "dropout": "default: DROPOUTS for the preset",
+                        "recurrent_dropout": "default: DROPOUTS for the preset",
                         "l2": "seed 000: 1e-3", "batch_size": "a multiple of the device count"})
 common_flags.define_steps(num_steps=5000, eval_every=500)
 flags.DEFINE_bool("standardize", True, "Scale channels by train mean / std.")
@@ -69,9 +81,17 @@ def load_data():
                       validation_subjects=FLAGS.validation_subjects)
 
 
+def dropouts(model: str) -> dict[str, float]:
+  """dropout and recurrent_dropout: the flag when given, else `model`'s default (DROPOUTS; 0
+  for the presets not in it)."""
+  return {name: FLAGS[name].value if FLAGS[name].present else
+          DROPOUTS.get(model, {}).get(name, FLAGS[name].value)
+          for name in ("dropout", "recurrent_dropout")}
+
+
 def build_model(name: str, hidden_size: int):
   return models.build(name, num_classes=uci_har.NUM_CLASSES, readout=FLAGS.readout,
-                      **common_flags.model_kwargs(hidden_size))
+                      **common_flags.model_kwargs(hidden_size, **dropouts(name)))
 
 
 def train_from_flags() -> trainer.Result:
@@ -79,7 +99,8 @@ def train_from_flags() -> trainer.Result:
   data = load_data()
   return common_flags.fit(build_model(FLAGS.model, FLAGS.hidden_size), data,
                           config(FLAGS.model), "har", standardize=FLAGS.standardize,
-                          readout=FLAGS.readout, validation_subjects=FLAGS.validation_subjects)
+                          readout=FLAGS.readout, validation_subjects=FLAGS.validation_subjects,
+                          **dropouts(FLAGS.model))
 
 
 run, main = entry_point.entry_points(__file__, train_from_flags)

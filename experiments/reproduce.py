@@ -9,11 +9,11 @@ every `Final <metric>: <value>` line it prints, its wall time and exit status, a
 (results/results.md, results/results.json) records the package versions, the machine, the date
 and the load average before and after each run, so that a user can regenerate the published
 numbers and compare. Rows that differ only by --seed (<model> or <model>_seed<k>) get their
-mean and standard deviation in a second table. The table is rewritten after every row, and rows already in
-<out>/results.json that this run does not repeat are kept (with their own date and versions), so
-`--only` runs build one table piece by piece. Logs and workdirs go under <out>/runs/<row>; an
-existing workdir resumes (a finished run only re-evaluates), so a killed reproduce run picks up
-where it stopped.
+mean and standard deviation in a second table. The table is rewritten after every row, and
+rows already in <out>/results.json that this run does not repeat are kept (with their own date
+and versions), so `--only` runs build one table piece by piece. Logs and workdirs go under
+<out>/runs/<row>; an existing workdir resumes (a finished run only re-evaluates), so a killed
+reproduce run picks up where it stopped.
 
 Data: --data_root holds one folder per data set as each loader expects it (uci_har: the folder
 holding "UCI HAR Dataset"; mnist: the IDX files; imdb: aclImdb/; jena_climate: the CSV), or

@@ -210,26 +210,45 @@ for args in json.loads(sys.argv_json):
     flags.FLAGS.unparse_flags()
     flags.FLAGS(["har.py"] + args)
     out[" ".join(args)] = "ok lr=%r" % har.config(flags.FLAGS.model).learning_rate
+    if "--show_dropouts" in sys.argv_extra:
+      out[" ".join(args)] += " %r" % sorted(har.dropouts(flags.FLAGS.model).items())
   except Exception as e:
     out[" ".join(args)] = "%s: %s" % (type(e).__name__, e)
 print(json.dumps(out))
 """
 
 
+def _parse_har_flags(cases: list[list[str]], show_dropouts: bool = False) -> dict[str, str]:
+  """har.py's flags parsed with each argument list in turn (one subprocess): "ok lr=..." (and
+  the dropout rates) or the error."""
+  script = _FLAG_SCRIPT.replace("sys.argv_json", repr(json.dumps(cases))).replace(
+      "sys.argv_extra", repr(["--show_dropouts"] if show_dropouts else []))
+  env = {**os.environ, "JAX_PLATFORMS": "cpu",
+         "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "experiments"), ROOT])}
+  done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                        text=True, timeout=120)
+  assert done.returncode == 0, done.stderr[-3000:]
+  return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 class CommandLineTest(absltest.TestCase):
+
+  def test_har_presets_have_their_own_defaults_and_flags_given_win(self):
+    out = _parse_har_flags([["--model=bilstm"], ["--model=bilstm", "--dropout=0"],
+                            ["--model=lstm"]], show_dropouts=True)
+    self.assertEqual(out["--model=bilstm"],
+                     "ok lr=0.003 [('dropout', 0.3), ('recurrent_dropout', 0.2)]")
+    self.assertEqual(out["--model=bilstm --dropout=0"],
+                     "ok lr=0.003 [('dropout', 0.0), ('recurrent_dropout', 0.2)]")
+    self.assertEqual(out["--model=lstm"],
+                     "ok lr=0.001 [('dropout', 0.0), ('recurrent_dropout', 0.0)]")
 
   def test_bad_flags_are_refused_at_parse_time_naming_the_flag(self):
     cases = [["--learning_rate=0"], ["--learning_rate=-0.1"], ["--learning_rate=nan"],
              ["--dropout=1.0"], ["--dropout=1.5"], ["--recurrent_dropout=1"],
              ["--hidden_size=0"], ["--batch_size=0"], ["--eval_every=0"], ["--num_steps=-1"],
              ["--num_layers=0"], ["--clip_norm=-1"], ["--learning_rate=0.01"]]
-    script = _FLAG_SCRIPT.replace("sys.argv_json", repr(json.dumps(cases)))
-    env = {**os.environ, "JAX_PLATFORMS": "cpu",
-           "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "experiments"), ROOT])}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=120)
-    self.assertEqual(done.returncode, 0, done.stderr[-3000:])
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = _parse_har_flags(cases)
     for args in cases[:-2]:
       flag = args[0].split("=")[0]
       self.assertIn(f"flag {flag}=", out[" ".join(args)])
