@@ -89,6 +89,10 @@ class PersistenceSkipTest(absltest.TestCase):
     zero = {**params, "classifier": jax.tree.map(jnp.zeros_like, params["classifier"])}
     np.testing.assert_allclose(model.apply({"params": zero}, XS, LENGTHS)[:, 0], last, rtol=0)
     np.testing.assert_allclose(model.apply({"params": zero}, XS)[:, 0], XS[:, -1, 2], rtol=0)
+    # A row of length 0 observed nothing: the skip adds 0, and its (NaN) padding is never read.
+    empty = XS.at[1].set(jnp.nan)
+    got = model.apply({"params": zero}, empty, jnp.array([6, 0, 4]))[:, 0]
+    np.testing.assert_allclose(got, [last[0], 0.0, last[2]], rtol=0)
 
   def test_skip_needs_a_feature_of_float_inputs(self):
     with self.assertRaisesRegex(ValueError, "skip_feature=4 must index the D features"):

@@ -21,12 +21,13 @@ def masked_mean(ys: Array, lengths: Array) -> Array:
 
 
 def last_valid(xs: Array, lengths: Array | None) -> Array:
-  """xs [B, T], lengths [B] or None -> xs[b, lengths[b] - 1] [B] (the first step for length 0,
-  the last step without lengths)."""
+  """xs [B, T], lengths [B] or None -> xs[b, lengths[b] - 1] [B]: 0 for a row of length 0 (it
+  observed nothing; its padding is never read), the last step without lengths."""
   if lengths is None:
     return xs[:, -1]
   index = jnp.clip(lengths - 1, 0, xs.shape[1] - 1)
-  return jnp.take_along_axis(xs, index[:, None], axis=1)[:, 0]
+  value = jnp.take_along_axis(xs, index[:, None], axis=1)[:, 0]
+  return jnp.where(lengths > 0, value, jnp.zeros_like(value))
 
 
 class SequenceClassifier(nn.Module):
