@@ -34,10 +34,11 @@ Data: train-images-idx3-ubyte[.gz] and the three other original IDX files in --d
 (default runs/mnist/<model>[_pixels|_permuted]); a run resumes from its newest checkpoint.
 
 Results: the default runs' figures (with command, wall time, load and package versions) are the
-rows mnist_lstm and mnist_rnn of results/results.md (and mnist_pixels_lstm_10min,
+rows mnist_lstm (seed 0), mnist_lstm_seed1, mnist_lstm_seed2 (their mean and standard deviation
+in the table below them) and mnist_rnn of results/results.md (and mnist_pixels_lstm_10min,
 mnist_pixels_mingru_10min: 784 pixels, LSTM vs minGRU, 10 minutes of training each), regenerated
-by `python experiments/reproduce.py --only=mnist_lstm,mnist_rnn,mnist_pixels_lstm_10min,\
-mnist_pixels_mingru_10min`.
+by `python experiments/reproduce.py --only=mnist_lstm,mnist_lstm_seed1,mnist_lstm_seed2,\
+mnist_rnn,mnist_pixels_lstm_10min,mnist_pixels_mingru_10min`.
 """
 from absl import app, flags
 
