@@ -21,10 +21,14 @@ from unittest import mock
 import jax
 import numpy as np
 from absl.testing import absltest
+import pytest
 
 from rnnjax import trainer
 from rnnjax.trainer import checkpoints, devices
 from test_trainer import CONFIG, TinyClassifier, tiny_data
+
+# setUpClass trains once for the whole class: keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("multihost")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = os.path.join(ROOT, "tests", "multihost_worker.py")

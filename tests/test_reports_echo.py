@@ -6,10 +6,14 @@ import tempfile
 import jax
 import numpy as np
 from absl.testing import absltest
+import pytest
 
 from rnnjax import metrics, models, trainer
 from rnnjax.data import echo
 from rnnjax.reports import echo as echo_report
+
+# setUpClass trains once for the whole class: keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("reports_echo")
 
 LENGTH, ECHO, ROWS, CHUNK, H = 24, 2, 2, 4, 3    # rows of 12 steps: 3 chunks
 

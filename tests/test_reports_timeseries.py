@@ -6,10 +6,14 @@ import tempfile
 import jax
 import numpy as np
 from absl.testing import absltest
+import pytest
 
 from rnnjax import models, train
 from rnnjax.data import timeseries
 from rnnjax.reports import timeseries as series_report
+
+# setUpClass trains once for the whole class: keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("reports_timeseries")
 
 STEPS, H, GENERATE = 5, 3, 12
 
