@@ -38,7 +38,7 @@ flags (labels shifted by the last T instead of the skip: the same loss):
   seed's model, lr 1e-3 (the previous default: 10 epochs)  0.399 0.465 0.443 ... 0.422
   + persistence skip                                        0.376 0.405 0.401
   + recurrent dropout 0.2                                   0.372 0.380 0.376
-  + recurrent dropout 0.2, weight decay 1e-2               0.372 0.381 0.375
+  + recurrent dropout 0.2, weight decay 1e-2                0.372 0.381 0.375
   + recurrent dropout 0.2, lr 3e-4                          0.365 0.366 0.371 0.379 0.378
   + recurrent dropout 0.2, dropout 0.3                      0.362 0.377 0.369
   + recurrent dropout 0.2, dropout 0.3, lr 3e-4 (adopted)   0.370 0.3616 0.3616 (first minimum: 2)
