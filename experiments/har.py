@@ -13,7 +13,8 @@ bilstm's defaults (dropout 0.3 before the classifier, recurrent dropout 0.2, pea
 3e-3) were chosen on the VALIDATION subjects: seed 0, 5000 steps of 100, standardized inputs,
 adam with warm-up + cosine, l2 1e-3, 5 training subjects held out; runs of 2026-12-02 (jax
 0.10.2, flax 0.12.8, 2 CPU cores, ~4.5 min each), validation accuracy at steps 1000 / 3000 / 5000
-(the last decides; the test split was not read for the choice; logs/ is results/logs/):
+(the last decides; the test split was not read for the choice; logs/ is results/logs/, the
+other rows' logs and script are in results/logs/validation_sweeps/):
   --learning_rate=1e-3                          86.86 / 88.34 / 89.02 %
   (lr 3e-3, the previous default)               90.39 / 89.08 / 89.87 %  (logs/har_bilstm.log)
   --readout=mean                                90.39 / 89.99 / 88.85 %

@@ -33,8 +33,9 @@ the naive forecast: SequenceClassifier's skip_feature); dropout 0.3 before the o
 recurrent dropout 0.2 (the seed's dropout variant), RMSprop at 3e-4 and 2 epochs of 500 steps.
 On one year of data (20,584 training windows at stride 1) the seed's GRU memorises the training
 windows within an epoch. Validation MAE (normalised; naive forecast 0.4042) after each epoch of
-500 steps, 2026-12-02, jax 0.10.2, 2 CPU cores, run with a scratch script equivalent to these
-flags (labels shifted by the last T instead of the skip: the same loss):
+500 steps, 2026-12-02, jax 0.10.2, 2 CPU cores; the first row is
+results/logs/jena_seed_model_10_epochs.log, the others results/logs/validation_sweeps/jena_sweep.py
+(labels shifted by the last T instead of the skip: the same loss) and its jena_sweep_*.log:
   seed's model, lr 1e-3 (the previous default: 10 epochs)  0.399 0.465 0.443 ... 0.422
   + persistence skip                                        0.376 0.405 0.401
   + recurrent dropout 0.2                                   0.372 0.380 0.376
