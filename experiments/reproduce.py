@@ -61,6 +61,10 @@ EPOCHS = ("--epochs=1",)
 ROWS = (
     *(Row(f"har_bilstm_seed{s}", "har.py", ("--model=bilstm", f"--seed={s}"), "har")
       for s in (0, 1, 2)),
+    # The experiments' defaults refit on training + validation data; a *_validation row runs
+    # the default with the validation split held out, as the runs that chose the defaults did,
+    # and reports its validation and test figures.
+    Row("har_bilstm_validation", "har.py", ("--model=bilstm", "--validation_subjects=5"), "har"),
     *(Row(f"har_{m}", "har.py", (f"--model={m}",), "har")
       for m in ("bigru", "lstm2", "lstm", "gru", "rnn")),
     Row("mnist_lstm", "mnist.py", (), "mnist", EPOCHS + ("--num_steps=2",)),
@@ -68,8 +72,16 @@ ROWS = (
           EPOCHS + ("--num_steps=2",)) for s in (1, 2)),   # mnist_lstm is seed 0
     Row("mnist_rnn", "mnist.py", ("--model=rnn",), "mnist", EPOCHS + ("--num_steps=2",)),
     Row("imdb_lstm", "imdb.py", (), "imdb", EPOCHS + ("--max_len=20",)),
+    *(Row(f"imdb_lstm_seed{s}", "imdb.py", (f"--seed={s}",), "imdb",
+          EPOCHS + ("--max_len=20",)) for s in (1, 2)),   # imdb_lstm is seed 0
+    Row("imdb_lstm_validation", "imdb.py", ("--validation_fraction=0.2",), "imdb",
+        EPOCHS + ("--max_len=20",)),
     Row("imdb_rnn", "imdb.py", ("--model=rnn",), "imdb", EPOCHS + ("--max_len=20",)),
     Row("jena_gru", "jena.py", (), "jena", EPOCHS + ("--steps_per_epoch=2",)),
+    *(Row(f"jena_gru_seed{s}", "jena.py", (f"--seed={s}",), "jena",
+          EPOCHS + ("--steps_per_epoch=2",)) for s in (1, 2)),   # jena_gru is seed 0
+    Row("jena_gru_validation", "jena.py", ("--block_rows=6048,3024,3024",), "jena",
+        EPOCHS + ("--steps_per_epoch=2",)),
     *(Row(f"har_{m}", "har.py", (f"--model={m}",), "har") for m in ("mingru", "minlstm", "lru")),
     # Pixel-by-pixel MNIST (784 steps) for the same 10 minutes of training each: the LSTM against
     # minGRU (parallel over time). A constant learning rate, since the budget, not num_steps,

@@ -88,6 +88,22 @@ class JenaSeasonalSplitTest(parameterized.TestCase):
     data = jena.load(self.root, lookback=12, step=3, delay=4, split_rows=(100, 150))
     self.assertEqual(data.blocks["validation"], ((100, 150),))
 
+  def test_a_validation_block_of_zero_rows_refits_on_training_and_validation_rows(self):
+    held_out = jena.load(self.root, **SEASONAL)
+    refit = jena.load(self.root, **{**SEASONAL, "block_rows": (50, 0, 20)})
+    self.assertIsNone(refit.spec.validation)
+    self.assertEqual(refit.blocks["test"], held_out.blocks["test"])       # the same test rows
+    self.assertEqual(refit.blocks["train"], ((0, 50), (70, 120), (140, 190)))
+    np.testing.assert_array_equal(refit.spec.test.labels * refit.target_std + refit.target_mean,
+                                  held_out.spec.test.labels * held_out.target_std
+                                  + held_out.target_mean)
+    # Per 50-row block (50 - 1 - 16) // 2 + 1 = 17 windows: more than the 7 + 2 held out.
+    self.assertLen(refit.spec.train, 51)
+    first, label = self.rows_of(refit, "train")
+    self.assertTrue(all(any(a <= f and l < b for a, b in refit.blocks["train"])
+                        for f, l in zip(first, label)))
+    self.assertEqual(jena.REFIT_BLOCK_ROWS, (9072, 0, 3024))   # SEASONAL_BLOCK_ROWS' 6 + 3 weeks
+
   @parameterized.named_parameters(
       ("unknown_split", dict(split="random"), r"split='random' must be one of \['seasonal', "
                                               r"'chronological'\]"),
@@ -96,6 +112,8 @@ class JenaSeasonalSplitTest(parameterized.TestCase):
       ("blocks_with_chronological", dict(split="chronological", block_rows=(30, 20, 20)),
        "block_rows=.* applies to split='seasonal'"),
       ("block_too_short", dict(block_rows=(30, 16, 20)), r"each > lookback \+ delay = 16"),
+      ("train_block_zero", dict(block_rows=(0, 30, 20)), r"validation may be 0"),
+      ("test_block_zero", dict(block_rows=(30, 20, 0)), r"validation may be 0"),
       ("two_blocks", dict(block_rows=(30, 20)), "must be three integers"),
       ("fractional_rows", dict(split_rows=(40.5, 60)), "must be two positive integers"),
       ("lookback_zero", dict(lookback=0), "lookback=0 must be an integer >= 1"),

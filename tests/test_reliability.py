@@ -209,7 +209,8 @@ for args in json.loads(sys.argv_json):
   try:
     flags.FLAGS.unparse_flags()
     flags.FLAGS(["har.py"] + args)
-    out[" ".join(args)] = "ok lr=%r" % har.config(flags.FLAGS.model).learning_rate
+    config = har.config(flags.FLAGS.model)
+    out[" ".join(args)] = "ok lr=%r steps=%d" % (config.learning_rate, config.num_steps)
     if "--show_dropouts" in sys.argv_extra:
       out[" ".join(args)] += " %r" % sorted(har.dropouts(flags.FLAGS.model).items())
   except Exception as e:
@@ -235,13 +236,16 @@ class CommandLineTest(absltest.TestCase):
 
   def test_har_presets_have_their_own_defaults_and_flags_given_win(self):
     out = _parse_har_flags([["--model=bilstm"], ["--model=bilstm", "--dropout=0"],
-                            ["--model=lstm"]], show_dropouts=True)
+                            ["--model=bilstm", "--num_steps=5000"], ["--model=lstm"]],
+                           show_dropouts=True)
     self.assertEqual(out["--model=bilstm"],
-                     "ok lr=0.003 [('dropout', 0.3), ('recurrent_dropout', 0.2)]")
+                     "ok lr=0.003 steps=10000 [('dropout', 0.3), ('recurrent_dropout', 0.2)]")
     self.assertEqual(out["--model=bilstm --dropout=0"],
-                     "ok lr=0.003 [('dropout', 0.0), ('recurrent_dropout', 0.2)]")
+                     "ok lr=0.003 steps=10000 [('dropout', 0.0), ('recurrent_dropout', 0.2)]")
+    self.assertEqual(out["--model=bilstm --num_steps=5000"],
+                     "ok lr=0.003 steps=5000 [('dropout', 0.3), ('recurrent_dropout', 0.2)]")
     self.assertEqual(out["--model=lstm"],
-                     "ok lr=0.001 [('dropout', 0.0), ('recurrent_dropout', 0.0)]")
+                     "ok lr=0.001 steps=5000 [('dropout', 0.0), ('recurrent_dropout', 0.0)]")
 
   def test_bad_flags_are_refused_at_parse_time_naming_the_flag(self):
     cases = [["--learning_rate=0"], ["--learning_rate=-0.1"], ["--learning_rate=nan"],
@@ -252,8 +256,8 @@ class CommandLineTest(absltest.TestCase):
     for args in cases[:-2]:
       flag = args[0].split("=")[0]
       self.assertIn(f"flag {flag}=", out[" ".join(args)])
-    self.assertEqual(out["--clip_norm=-1"], "ok lr=0.001")        # -1: no clipping, accepted
-    self.assertEqual(out["--learning_rate=0.01"], "ok lr=0.01")   # explicit lr honoured
+    self.assertEqual(out["--clip_norm=-1"], "ok lr=0.001 steps=5000")   # -1: no clipping, accepted
+    self.assertEqual(out["--learning_rate=0.01"], "ok lr=0.01 steps=5000")   # explicit lr wins
 
   def test_rerunning_with_other_flags_in_the_same_workdir_is_refused(self):
     tmp = _tempdir(self)

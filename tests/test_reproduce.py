@@ -24,8 +24,7 @@ class ReproduceTest(absltest.TestCase):
         done = subprocess.run(
             [sys.executable, os.path.join(ROOT, "experiments", "reproduce.py"), "--quick",
              f"--out={out}", f"--only={only}", f"--data_dirs=har={har}",
-             "--extra_flags=har_lstm=--validation_subjects=1,har_lstm=--batch_size=4,"
-             "har_lstm=--hidden_size=4"],
+             "--extra_flags=har_lstm=--batch_size=4,har_lstm=--hidden_size=4"],
             env={**os.environ, "JAX_PLATFORMS": "cpu", "MPLBACKEND": "Agg"},
             capture_output=True, text=True, timeout=300)
         self.assertEqual(done.returncode, 0, done.stdout[-3000:] + done.stderr[-3000:])

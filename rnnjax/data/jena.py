@@ -22,7 +22,8 @@ Splits (`split=`), windows and normalisation (the generator of seed 001, Chollet
     rows), repeated to the end of the file (the last cycle is cut short). A 12-week cycle is
     shorter than a season, so every part has labels in every season (not in every month:
     on the 2020 file, with 10-day windows, 20,584 / 5,760 / 5,760 windows at stride 1).
-    Pass `block_rows=` for other block lengths.
+    Pass `block_rows=` for other block lengths; a validation block of 0 rows
+    (REFIT_BLOCK_ROWS) gives no validation split, for the final fit of a model chosen on it.
   * "chronological" (seed 001's): rows [0, a) train, [a, b) validation, [b, R) test;
     (a, b) = (200000, 300000) for the Keras file, else (R // 2, 3R // 4), i.e. 50% / 25% / 25%;
     or pass `split_rows` (which implies this split). Trains on the first months only.
@@ -69,6 +70,10 @@ LAYOUT = (f"{KERAS_FILE}[.zip|.gz|.xz] (the Keras file), or one station CSV such
 FLAG = "--data_dir"
 ROWS_PER_DAY = 144                                # 10-minute records
 SEASONAL_BLOCK_ROWS = (42 * ROWS_PER_DAY, 21 * ROWS_PER_DAY, 21 * ROWS_PER_DAY)  # train/val/test
+# The same cycles with each validation block joined to the training block before it: the test
+# blocks stay where they were, so a model chosen on SEASONAL_BLOCK_ROWS' validation blocks can
+# be refit on all the rows it was allowed to see.
+REFIT_BLOCK_ROWS = (63 * ROWS_PER_DAY, 0, 21 * ROWS_PER_DAY)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,7 +261,8 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
       see the module docstring.
     split_rows: "chronological" only: (train_end, val_end) row boundaries.
     block_rows: "seasonal" only: (train, validation, test) rows per cycle, each more than
-      lookback + delay; default SEASONAL_BLOCK_ROWS.
+      lookback + delay; default SEASONAL_BLOCK_ROWS. A validation of 0 rows gives no
+      validation split (e.g. REFIT_BLOCK_ROWS: the final fit on training + validation rows).
 
   Returns:
     JenaData: spec with train/validation/test windows [N, lookback/step, F] float32.
@@ -279,7 +285,9 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
   data = ((table.values - mean) / std).astype(np.float32)                   # [R, F]
   parts = {part: windows.window_split(data, ranges, lookback=lookback, step=step, delay=delay,
                                       stride=stride, target_index=target_index)
-           for part, ranges in blocks.items()}
+           for part, ranges in blocks.items()
+           if not (part == "validation" and split == "seasonal" and block_rows
+                   and block_rows[1] == 0)}                 # 0 validation rows: no split
   empty = [part for part, s in parts.items() if not len(s)]
   if empty:
     fix = (f"block_rows={block_rows or SEASONAL_BLOCK_ROWS}; pass smaller block_rows= or "
@@ -290,6 +298,6 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
         f"split={split!r} leaves no {' and no '.join(empty)} window in the {rows} rows of "
         f"{path}: each part needs a block longer than lookback + delay = {lookback + delay} "
         f"rows ({fix}, a shorter lookback/delay, or a longer file).")
-  spec = splits.DataSpec(train=parts["train"], validation=parts["validation"],
+  spec = splits.DataSpec(train=parts["train"], validation=parts.get("validation"),
                          test=parts["test"], num_classes=0, feature_dim=len(columns))
   return JenaData(spec, table.names, mean, std, target_index, blocks)

@@ -119,10 +119,13 @@ def check_split(split: str | None, split_rows, block_rows, *, lookback: int, ste
   if split_rows is not None and not _ints(split_rows, 2, 1):
     raise ValueError(f"split_rows={split_rows!r} must be two positive integers "
                      "(train_end, val_end).")
-  if block_rows is not None and not _ints(block_rows, 3, lookback + delay + 1):
+  extent = lookback + delay
+  if block_rows is not None and not (
+      _ints(block_rows, 3, 0) and block_rows[0] > extent and block_rows[2] > extent
+      and (block_rows[1] == 0 or block_rows[1] > extent)):
     raise ValueError(f"block_rows={block_rows!r} must be three integers (train, validation, "
-                     f"test rows per cycle), each > lookback + delay = {lookback + delay} so "
-                     "that every block holds a window.")
+                     f"test rows per cycle), each > lookback + delay = {extent} so that every "
+                     "block holds a window; validation may be 0 (no validation split).")
   return split
 
 

@@ -32,18 +32,20 @@ def read_metrics(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def training_curves(metrics_path: str, png_path: str) -> None:
-  """Two panels against step: train objective / test loss, and train / test accuracy (or MAE
-  for regression)."""
+  """Two panels against step: train objective / evaluated loss, and train / evaluated accuracy
+  (or MAE for regression); evaluated is the validation split when the run held one out, else
+  test."""
   hparams, records = read_metrics(metrics_path)
   steps = [r["step"] for r in records]
   fig, (ax_loss, ax_quality) = plt.subplots(1, 2, figsize=(10, 4))
   ax_loss.plot(steps, [r.get("train/objective", r.get("train/loss")) for r in records],
                label="train (objective)")
-  ax_loss.plot(steps, [r.get("eval/loss") for r in records], label="test (data loss)")
+  evaluated = hparams.get("eval_split", "test")      # "validation" when the run held one out
+  ax_loss.plot(steps, [r.get("eval/loss") for r in records], label=f"{evaluated} (data loss)")
   ax_loss.set(xlabel="step", ylabel="loss", title="loss")
   key, name, scale = (("accuracy", "accuracy (%)", 100.0) if records and "train/accuracy"
                       in records[0] else ("mae", "MAE", 1.0))
-  for split, label in (("train", "train (since last eval)"), ("eval", "test")):
+  for split, label in (("train", "train (since last eval)"), ("eval", evaluated)):
     ax_quality.plot(steps, [scale * r[f"{split}/{key}"] for r in records], marker="o",
                     label=label)
   ax_quality.set(xlabel="step", ylabel=name, title=name)
@@ -61,16 +63,18 @@ def training_curves(metrics_path: str, png_path: str) -> None:
 def history_figure(workdir: str, steps_per_epoch: int, png_name: str = HISTORY_FILE) -> str:
   """The Keras tutorial's (Chollet's) figures from workdir/metrics.jsonl: 'Training and validation accuracy' (when
   there is one) and 'Training and validation loss' against epoch, training as blue dots ('bo'),
-  validation as a blue line ('b'). Returns the path of the PNG."""
-  _, records = read_metrics(os.path.join(workdir, METRICS_FILE))
+  validation as a blue line ('b'); a run without a validation split (a refit) shows its test
+  evaluations, labelled so. Returns the path of the PNG."""
+  hparams, records = read_metrics(os.path.join(workdir, METRICS_FILE))
+  evaluated = hparams.get("eval_split", "test").capitalize()
   epoch = [r["step"] / steps_per_epoch for r in records]
   panels = [("acc", "accuracy"), ("loss", "loss")] if records and "train/accuracy" in records[0] \
       else [("loss", "loss")]
   fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
   for ax, (short, key) in zip(axes[0], panels):
     ax.plot(epoch, [r[f"train/{key}"] for r in records], "bo", label=f"Training {short}")
-    ax.plot(epoch, [r[f"eval/{key}"] for r in records], "b", label=f"Validation {short}")
-    ax.set(title=f"Training and validation {key}", xlabel="epoch")
+    ax.plot(epoch, [r[f"eval/{key}"] for r in records], "b", label=f"{evaluated} {short}")
+    ax.set(title=f"Training and {evaluated.lower()} {key}", xlabel="epoch")
     ax.legend()
   fig.tight_layout()
   path = os.path.join(workdir, png_name)

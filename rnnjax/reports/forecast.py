@@ -83,7 +83,9 @@ def plot(data: jena.JenaData, split: str, predictions: np.ndarray, png_path: str
 def report(data: jena.JenaData, state: TrainState, workdir: str, *, stride: int,
            splits: Sequence[str] = ("validation", "test")) -> list[dict[str, float]]:
   """Predicts every split, logs model vs naive MAE for each, and plots the last split's
-  forecast against the truth to workdir/forecast.png. Returns the `compare` rows."""
+  forecast against the truth to workdir/forecast.png. Returns the `compare` rows (a split the
+  data does not have, e.g. validation after a refit, is left out)."""
+  splits = [s for s in splits if getattr(data.spec, s) is not None]
   predictions = {s: predict(state, getattr(data.spec, s)) for s in splits}
   rows = [compare(data, s, p) for s, p in predictions.items()]
   log_comparison(rows)

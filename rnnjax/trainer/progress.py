@@ -112,14 +112,18 @@ class MetricsWriter:
       self.events.close()
 
 
-def log_report(summary: Mapping[str, Any], workdir: str, class_names: Sequence[str] = ()) -> None:
+def log_report(summary: Mapping[str, Any], workdir: str, class_names: Sequence[str] = (),
+               validation: Mapping[str, Any] | None = None) -> None:
   """Logs the final test accuracy, the per-class accuracy and the confusion matrix (or the
-  regression errors) of a test-set summary."""
+  regression errors) of a test-set summary; with a `validation` summary, its accuracy first
+  (`Final validation accuracy: ...`)."""
   if "accuracy" not in summary:
     logging.info("Test loss %.4f, MAE %.4f, MSE %.4f (workdir %s).", summary["loss"],
                  summary["mae"], summary["mse"], workdir)
     return
   names = list(class_names) or [str(i) for i in range(len(summary["confusion"]))]
+  if validation is not None and "accuracy" in validation:
+    logging.info("Final validation accuracy: %.2f %%", 100 * validation["accuracy"])
   logging.info("Final test accuracy: %.2f %% (workdir %s)", 100 * summary["accuracy"], workdir)
   per_class = ", ".join(f"{name} {100 * acc:.2f} %"
                         for name, acc in zip(names, summary["per_class_accuracy"]))

@@ -60,8 +60,9 @@ class Result:
   validation: dict[str, Any] | None = None
 
   def log_report(self, class_names: Sequence[str] = ()) -> None:
-    """Logs the final test accuracy, per-class accuracy and confusion matrix."""
-    log_report(self.eval, self.workdir, class_names)
+    """Logs the final validation accuracy (when there is a validation split), then the final
+    test accuracy, per-class accuracy and confusion matrix."""
+    log_report(self.eval, self.workdir, class_names, self.validation)
 
 
 def default_workdir(task: str, name: str) -> str:
