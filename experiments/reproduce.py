@@ -39,6 +39,7 @@ PACKAGES = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "tens
 FINAL = re.compile(r"Final ([^:\n]+): ([^\n]+)")
 SEED = re.compile(r"_seed\d+$")                # har_bilstm_seed1 and har_bilstm: one model
 NUMBER = re.compile(r"^-?\d+(?:\.\d+)?")
+UNIT = re.compile(r"^(%|[A-Za-z]+)$")
 WORKDIR_NOTE = re.compile(r" \(workdir [^)]*\)$")    # the trainer's "(workdir ...)" suffix
 
 
@@ -205,11 +206,14 @@ def seed_summary(records: list[dict]) -> list[str]:
       if not all(found):
         continue
       values = [float(m.group()) for m in found]
-      unit = rows[0]["final"][metric][found[0].end():].split()[:1]
+      digits = max(len(m.group().partition(".")[2]) for m in found)   # as the rows print them
+      unit = [w for w in rows[0]["final"][metric][found[0].end():].split()[:1]
+              if UNIT.match(w)]                  # "%", not the "(2.86" of "0.378 (2.86 degC)"
       mean = sum(values) / len(values)
       std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-      lines.append(f"| {base} | {metric} | {len(values)} | {mean:.2f} {' '.join(unit)} | "
-                   f"{std:.2f} | {', '.join(r['row'] for r in rows)} |")
+      lines.append(f"| {base} | {metric} | {len(values)} | {mean:.{digits}f}"
+                   f"{''.join(' ' + u for u in unit)} | {std:.{digits}f} | "
+                   f"{', '.join(r['row'] for r in rows)} |")
   if not lines:
     return []
   return ["", "Over seeds (rows that differ only by --seed; sample standard deviation):", "",

@@ -56,6 +56,10 @@ class ReproduceTest(absltest.TestCase):
                   "mnist_lstm, mnist_lstm_seed1 |", lines)
     self.assertFalse([line for line in lines if "imdb" in line])       # one seed: no summary
     self.assertEqual(reproduce.seed_summary([row("imdb_lstm", "88.28 %")]), [])
+    mae = reproduce.seed_summary([row("jena_gru", "0.3780 (2.86 degC), naive 0.3437"),
+                                  row("jena_gru_seed1", "0.3630 (2.75 degC), naive 0.3437")])
+    self.assertIn("| jena_gru | test accuracy | 2 | 0.3705 | 0.0106 | jena_gru, jena_gru_seed1 |",
+                  mae)                                   # the rows' precision, no "(2.86" unit
 
   def test_an_unknown_row_is_refused_naming_the_rows(self):
     done = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "reproduce.py"),

@@ -61,10 +61,10 @@ def training_curves(metrics_path: str, png_path: str) -> None:
 
 
 def history_figure(workdir: str, steps_per_epoch: int, png_name: str = HISTORY_FILE) -> str:
-  """The Keras tutorial's (Chollet's) figures from workdir/metrics.jsonl: 'Training and validation accuracy' (when
-  there is one) and 'Training and validation loss' against epoch, training as blue dots ('bo'),
-  validation as a blue line ('b'); a run without a validation split (a refit) shows its test
-  evaluations, labelled so. Returns the path of the PNG."""
+  """The Keras tutorial's (Chollet's) figures from workdir/metrics.jsonl: 'Training and
+  validation accuracy' (when there is one) and 'Training and validation loss' against epoch,
+  training as blue dots ('bo'), validation as a blue line ('b'); a run without a validation
+  split (a refit) shows its test evaluations, labelled so. Returns the path of the PNG."""
   hparams, records = read_metrics(os.path.join(workdir, METRICS_FILE))
   evaluated = hparams.get("eval_split", "test").capitalize()
   epoch = [r["step"] / steps_per_epoch for r in records]
