@@ -38,9 +38,11 @@ its har_*.log there; final validation accuracy):
   --num_steps=10000                             93.23 %
   --seed=1                                      90.73 %
   --seed=1 --num_steps=10000                    90.90 %
-10000 steps (NUM_STEPS, adopted) beat 5000 on both seeds, by 0.26 points on average: about 5 of
-the 1,758 validation windows, within the seed-to-seed spread (2.2 points) but in the same
-direction twice; the cost is the run time (about 6 min on 2 cores instead of 3 for the refit).
+10000 steps (PRESET_DEFAULTS, adopted) beat 5000 on both seeds, by 0.26 points on average:
+about 5 of the 1,758 validation windows, within the seed-to-seed spread (2.2 points) but in the
+same direction twice; the cost is the run time (the refit: 293-323 s on 2 cores in the
+har_bilstm_seed rows; 5000 steps: 3 min 3 s of log, with another run beside it, in
+results/logs/refit_probes/har_bilstm_5000_steps_refit.log).
 Without dropout the validation accuracy peaks early and swings (the model fits the training
 subjects); with it, it rises steadily. Most test errors are SITTING vs STANDING. The residual
 preset (resbilstm, 2 layers) runs at about a quarter of bilstm's speed and was not compared.
@@ -72,17 +74,18 @@ from rnnjax.data import uci_har
 # and stacked presets did better at 3e-3.
 LEARNING_RATES = {"bilstm": 3e-3, "bigru": 3e-3, "lstm2": 3e-3, "multilstm": 3e-3}
 DEFAULT_LEARNING_RATE = 1e-3  # seed 000's
-DROPOUTS = {"bilstm": dict(dropout=0.3, recurrent_dropout=0.2)}
-NUM_STEPS = {"bilstm": 10000}       # chosen on validation (docstring); the others: --num_steps
+# Other flags whose default depends on the preset (a flag given on the command line wins):
+# bilstm's dropouts and step count, chosen on the validation subjects (docstring).
+PRESET_DEFAULTS = {"bilstm": dict(dropout=0.3, recurrent_dropout=0.2, num_steps=10000)}
 
 
 common_flags.define("har", data_folder="uci_har", learning_rate=None, schedule="warmup_cosine",
                     warmup_steps=100, l2=1e-3, notes={
                         "learning_rate": "default: LEARNING_RATES for the preset",
-                        "dropout": "default: DROPOUTS for the preset",
-                        "recurrent_dropout": "default: DROPOUTS for the preset",
+                        "dropout": "default: PRESET_DEFAULTS for the preset",
+                        "recurrent_dropout": "default: PRESET_DEFAULTS for the preset",
                         "l2": "seed 000: 1e-3", "batch_size": "a multiple of the device count"})
-common_flags.define_steps(num_steps=5000, eval_every=500)   # bilstm: NUM_STEPS
+common_flags.define_steps(num_steps=5000, eval_every=500)   # bilstm: PRESET_DEFAULTS
 flags.DEFINE_bool("standardize", True, "Scale channels by train mean / std.")
 flags.DEFINE_integer("validation_subjects", 0,
                      "Training subjects held out (whole) as the validation split, evaluated "
@@ -96,12 +99,12 @@ flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
 def config(model: str) -> trainer.TrainConfig:
   """The TrainConfig of the flags, with `model`'s default learning rate and step count
-  (LEARNING_RATES, NUM_STEPS) unless the flag is given."""
+  (LEARNING_RATES, PRESET_DEFAULTS) unless the flag is given."""
   lr = FLAGS.learning_rate
   if lr is None:                          # an explicit --learning_rate is always honoured
     lr = LEARNING_RATES.get(model, DEFAULT_LEARNING_RATE)
-  steps = FLAGS.num_steps if FLAGS["num_steps"].present else NUM_STEPS.get(model, FLAGS.num_steps)
-  return trainer.TrainConfig.from_flags(flags.FLAGS, learning_rate=lr, num_steps=steps)
+  return trainer.TrainConfig.from_flags(flags.FLAGS, learning_rate=lr,
+                                        num_steps=preset_value("num_steps", model))
 
 
 def load_data():
@@ -111,12 +114,17 @@ def load_data():
                       validation_subjects=FLAGS.validation_subjects)
 
 
+def preset_value(name: str, model: str):
+  """Flag --name's value when given, else `model`'s default in PRESET_DEFAULTS, else the flag's
+  default."""
+  if FLAGS[name].present:
+    return FLAGS[name].value
+  return PRESET_DEFAULTS.get(model, {}).get(name, FLAGS[name].value)
+
+
 def dropouts(model: str) -> dict[str, float]:
-  """dropout and recurrent_dropout: the flag when given, else `model`'s default (DROPOUTS; 0
-  for the presets not in it)."""
-  return {name: FLAGS[name].value if FLAGS[name].present else
-          DROPOUTS.get(model, {}).get(name, FLAGS[name].value)
-          for name in ("dropout", "recurrent_dropout")}
+  """dropout and recurrent_dropout for `model` (preset_value)."""
+  return {name: preset_value(name, model) for name in ("dropout", "recurrent_dropout")}
 
 
 def build_model(name: str, hidden_size: int):
