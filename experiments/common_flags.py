@@ -86,7 +86,8 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
 def define_readout(default: str = "last") -> None:
   """--readout, for the experiments whose model reads one prediction out of the sequence."""
   flags.DEFINE_enum("readout", default, models.READOUTS, "What the classifier sees: the last "
-                    "output (the seeds') or the mean output over the valid steps.")
+                    "output (the seeds'), the mean output over the valid steps, or their "
+                    "elementwise maximum (global max pooling).")
 
 
 def define_steps(num_steps: int, eval_every: int) -> None:

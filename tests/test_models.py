@@ -44,7 +44,7 @@ class PresetTest(parameterized.TestCase):
     with self.assertRaisesRegex(ValueError, "bilstm"):
       models.build("transformer", num_classes=C)
     with self.assertRaisesRegex(ValueError, "readout"):
-      models.build("lstm", num_classes=C, readout="max")
+      models.build("lstm", num_classes=C, readout="median")
 
 
 class ReadoutTest(absltest.TestCase):
@@ -66,6 +66,26 @@ class ReadoutTest(absltest.TestCase):
     noisy = XS.at[1, 2:].set(100.0)                                 # beyond row 1's length 2
     np.testing.assert_allclose(model.apply({"params": params}, XS, LENGTHS),
                                model.apply({"params": params}, noisy, LENGTHS), rtol=1e-6)
+
+  def test_max_readout_is_the_maximum_over_the_valid_steps_and_ignores_padding(self):
+    model = models.build("bilstm", num_classes=C, hidden_size=H, readout="max")
+    params = model.init(jax.random.key(5), XS, LENGTHS)["params"]
+    noisy = XS.at[1, 2:].set(jnp.nan)                               # beyond row 1's length 2
+    logits = model.apply({"params": params}, noisy, LENGTHS)
+    encoder = layers.Bidirectional(model.encoder.forward_cell, model.encoder.backward_cell)
+    ys = encoder.apply({"params": params["encoder"]}, XS, LENGTHS)              # [B, T, 2H]
+    dense = params["classifier"]
+    for b, n in enumerate(np.asarray(LENGTHS)):
+      expected = ys[b, :n].max(0) @ dense["kernel"] + dense["bias"]
+      np.testing.assert_allclose(logits[b], expected, rtol=1e-5, atol=1e-6)
+    grads = jax.grad(lambda x: model.apply({"params": params}, x, LENGTHS).sum())(noisy)
+    self.assertTrue(np.all(np.isfinite(grads)))
+    np.testing.assert_array_equal(grads[1, 2:], 0.0)
+
+  def test_max_of_a_row_of_length_zero_is_zero(self):
+    ys = jnp.arange(12.0).reshape(2, 3, 2) - 20.0                   # all negative
+    np.testing.assert_array_equal(models.masked_max(ys, jnp.array([2, 0])),
+                                  [[-18.0, -17.0], [0.0, 0.0]])
 
   def test_token_ids_are_embedded_first(self):
     model = models.build("lstm", num_classes=1, hidden_size=H, vocab_size=20, embed_dim=6)
