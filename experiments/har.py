@@ -92,6 +92,11 @@ flags.DEFINE_integer("validation_subjects", 0,
                      "during training. 0 (default): none, the final fit on all 21 training "
                      "subjects (the test split is evaluated, for the record only); the runs "
                      f"that chose the defaults held out {uci_har.VALIDATION_SUBJECTS}.")
+flags.DEFINE_float("input_scaling", 0.0, "Training only: multiply each window's channels by "
+                   "factors ~ Normal(1, this) (Um et al. 2017's magnitude scaling); 0: off.",
+                   lower_bound=0.0)
+flags.DEFINE_float("input_noise", 0.0, "Training only: add Normal(0, this) noise to every "
+                   "standardised value (Keras' GaussianNoise); 0: off.", lower_bound=0.0)
 common_flags.define_readout()
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
@@ -127,9 +132,15 @@ def dropouts(model: str) -> dict[str, float]:
   return {name: preset_value(name, model) for name in ("dropout", "recurrent_dropout")}
 
 
+def regularizers(model: str) -> dict[str, float]:
+  """dropouts(model) and the input augmentation's input_scaling and input_noise."""
+  return dropouts(model) | {name: preset_value(name, model)
+                            for name in ("input_scaling", "input_noise")}
+
+
 def build_model(name: str, hidden_size: int):
   return models.build(name, num_classes=uci_har.NUM_CLASSES, readout=FLAGS.readout,
-                      **common_flags.model_kwargs(hidden_size, **dropouts(name)))
+                      **common_flags.model_kwargs(hidden_size, **regularizers(name)))
 
 
 def train_from_flags() -> trainer.Result:
@@ -138,7 +149,7 @@ def train_from_flags() -> trainer.Result:
   return common_flags.fit(build_model(FLAGS.model, FLAGS.hidden_size), data,
                           config(FLAGS.model), "har", standardize=FLAGS.standardize,
                           readout=FLAGS.readout, validation_subjects=FLAGS.validation_subjects,
-                          **dropouts(FLAGS.model))
+                          **regularizers(FLAGS.model))
 
 
 run, main = entry_point.entry_points(__file__, train_from_flags)

@@ -106,6 +106,7 @@ def build(name: str, *, num_classes: int, hidden_size: int = 32, num_layers: int
           dropout: float = 0.0, recurrent_dropout: float = 0.0, vocab_size: int | None = None,
           embed_dim: int | None = None, readout: str = "last", input_dropout: float = 0.0,
           implementation: str = "auto", skip_feature: int | None = None,
+          input_scaling: float = 0.0, input_noise: float = 0.0,
           **cell_kwargs) -> SequenceClassifier:
   """The `name` preset as a SequenceClassifier: inputs [B, T, D] (or ids [B, T]) -> [B, C].
 
@@ -113,8 +114,8 @@ def build(name: str, *, num_classes: int, hidden_size: int = 32, num_layers: int
   minlstm, lru: num_layers blocks of width hidden_size, models/blocks.py); `dropout` is applied
   between stacked layers (inside each block for the block presets) and before the classifier;
   `input_dropout` is Keras' `dropout=` on every recurrent layer's inputs and `implementation`
-  the recurrence backend of every layer (see `layers.Recurrent`); `readout` and `skip_feature`
-  are SequenceClassifier's; `cell_kwargs` go to every cell (e.g. `layer_norm=True`,
+  the recurrence backend of every layer (see `layers.Recurrent`); `readout`, `skip_feature`,
+  `input_scaling` and `input_noise` are SequenceClassifier's; `cell_kwargs` go to every cell (e.g. `layer_norm=True`,
   `kernel_init="he_normal"`).
   """
   _check(name)
@@ -126,7 +127,8 @@ def build(name: str, *, num_classes: int, hidden_size: int = 32, num_layers: int
                            return_sequences=readout != "last", input_dropout=input_dropout,
                            implementation=implementation, **cell_kwargs)
   return SequenceClassifier(encoder, num_classes, vocab_size=vocab_size, embed_dim=embed_dim,
-                            dropout=dropout, readout=readout, skip_feature=skip_feature)
+                            dropout=dropout, readout=readout, skip_feature=skip_feature,
+                            input_scaling=input_scaling, input_noise=input_noise)
 
 
 def build_tagger(name: str, *, num_outputs: int, hidden_size: int = 32, num_layers: int = 2,
