@@ -1,5 +1,5 @@
 #!/bin/bash
-# The validation sweeps of the fourth session (2026-12-02), as run: one run per argument
+# The validation sweeps of the fourth and fifth sessions (2026-12-02), as run: one run per argument
 # "<experiment> <flags...>", each with its validation split held out (HAR: 5 subjects; IMDB: 20 %
 # of the training reviews; Jena: the 6/3/3-week seasonal blocks), printing only the validation
 # lines; the full logs (test lines included, not read for the choice) are <name>.log here (the
