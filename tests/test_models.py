@@ -47,18 +47,25 @@ class PresetTest(parameterized.TestCase):
       models.build("lstm", num_classes=C, readout="median")
 
 
+def _check_pooled_readout(readout, pool, xs=XS):
+  """A bilstm with `readout` on xs gives Dense(pool(its encoder's outputs over the first
+  lengths[b] steps of row b, computed on XS)); returns (model, params)."""
+  model = models.build("bilstm", num_classes=C, hidden_size=H, readout=readout)
+  params = model.init(jax.random.key(2), XS, LENGTHS)["params"]
+  logits = model.apply({"params": params}, xs, LENGTHS)
+  encoder = layers.Bidirectional(model.encoder.forward_cell, model.encoder.backward_cell)
+  ys = encoder.apply({"params": params["encoder"]}, XS, LENGTHS)                # [B, T, 2H]
+  dense = params["classifier"]
+  for b, n in enumerate(np.asarray(LENGTHS)):
+    expected = pool(ys[b, :n]) @ dense["kernel"] + dense["bias"]
+    np.testing.assert_allclose(logits[b], expected, rtol=1e-5, atol=1e-6)
+  return model, params
+
+
 class ReadoutTest(absltest.TestCase):
 
   def test_mean_readout_is_the_masked_mean_of_the_outputs(self):
-    model = models.build("bilstm", num_classes=C, hidden_size=H, readout="mean")
-    params = model.init(jax.random.key(2), XS, LENGTHS)["params"]
-    logits = model.apply({"params": params}, XS, LENGTHS)
-    encoder = layers.Bidirectional(model.encoder.forward_cell, model.encoder.backward_cell)
-    ys = encoder.apply({"params": params["encoder"]}, XS, LENGTHS)              # [B, T, 2H]
-    dense = params["classifier"]
-    for b, n in enumerate(np.asarray(LENGTHS)):
-      expected = ys[b, :n].mean(0) @ dense["kernel"] + dense["bias"]
-      np.testing.assert_allclose(logits[b], expected, rtol=1e-5, atol=1e-6)
+    _check_pooled_readout("mean", lambda ys: ys.mean(0))
 
   def test_mean_readout_ignores_padding(self):
     model = models.build("gru", num_classes=C, hidden_size=H, readout="mean")
@@ -68,16 +75,8 @@ class ReadoutTest(absltest.TestCase):
                                model.apply({"params": params}, noisy, LENGTHS), rtol=1e-6)
 
   def test_max_readout_is_the_maximum_over_the_valid_steps_and_ignores_padding(self):
-    model = models.build("bilstm", num_classes=C, hidden_size=H, readout="max")
-    params = model.init(jax.random.key(5), XS, LENGTHS)["params"]
     noisy = XS.at[1, 2:].set(jnp.nan)                               # beyond row 1's length 2
-    logits = model.apply({"params": params}, noisy, LENGTHS)
-    encoder = layers.Bidirectional(model.encoder.forward_cell, model.encoder.backward_cell)
-    ys = encoder.apply({"params": params["encoder"]}, XS, LENGTHS)              # [B, T, 2H]
-    dense = params["classifier"]
-    for b, n in enumerate(np.asarray(LENGTHS)):
-      expected = ys[b, :n].max(0) @ dense["kernel"] + dense["bias"]
-      np.testing.assert_allclose(logits[b], expected, rtol=1e-5, atol=1e-6)
+    model, params = _check_pooled_readout("max", lambda ys: ys.max(0), noisy)
     grads = jax.grad(lambda x: model.apply({"params": params}, x, LENGTHS).sum())(noisy)
     self.assertTrue(np.all(np.isfinite(grads)))
     np.testing.assert_array_equal(grads[1, 2:], 0.0)

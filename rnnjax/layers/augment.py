@@ -16,12 +16,23 @@ import jax.numpy as jnp
 from rnnjax.typing import Array
 
 
-def _check_rate(name: str, value: float) -> None:
-  if not 0.0 <= value:
-    raise ValueError(f"{name} must be >= 0 (a standard deviation; 0: off); got {value}.")
+class _Augmentation(nn.Module):
+  """xs -> perturb(xs, key) in training, when stddev > 0; xs otherwise."""
+  stddev: float
+
+  @nn.compact
+  def __call__(self, xs: Array, *, train: bool = False) -> Array:
+    if not 0.0 <= self.stddev:
+      raise ValueError(f"stddev must be >= 0 (a standard deviation; 0: off); got {self.stddev}.")
+    if not train or self.stddev == 0.0:
+      return xs
+    return self.perturb(xs, self.make_rng("dropout"))
+
+  def perturb(self, xs: Array, key: jax.Array) -> Array:
+    raise NotImplementedError
 
 
-class RandomScaling(nn.Module):
+class RandomScaling(_Augmentation):
   """xs [B, T, D] -> xs * s [B, T, D], s [B, 1, D] ~ Normal(1, stddev) in training.
 
   One factor per sequence and channel, the same at every step (Um et al.'s magnitude scaling:
@@ -30,34 +41,22 @@ class RandomScaling(nn.Module):
   Attributes:
     stddev: the factors' standard deviation (0: the identity).
   """
-  stddev: float
 
-  @nn.compact
-  def __call__(self, xs: Array, *, train: bool = False) -> Array:
-    _check_rate("stddev", self.stddev)
-    if not train or self.stddev == 0.0:
-      return xs
+  def perturb(self, xs: Array, key: jax.Array) -> Array:
     shape = (xs.shape[0],) + (1,) * (xs.ndim - 2) + (xs.shape[-1],)   # [B, 1, D]
-    scale = 1.0 + self.stddev * jax.random.normal(self.make_rng("dropout"), shape, xs.dtype)
-    return xs * scale
+    return xs * (1.0 + self.stddev * jax.random.normal(key, shape, xs.dtype))
 
 
-class GaussianNoise(nn.Module):
+class GaussianNoise(_Augmentation):
   """xs [B, T, D] -> xs + n, n ~ Normal(0, stddev) elementwise, in training (Keras'
   GaussianNoise; Um et al.'s jittering).
 
   Attributes:
     stddev: the noise's standard deviation (0: the identity).
   """
-  stddev: float
 
-  @nn.compact
-  def __call__(self, xs: Array, *, train: bool = False) -> Array:
-    _check_rate("stddev", self.stddev)
-    if not train or self.stddev == 0.0:
-      return xs
-    noise = jax.random.normal(self.make_rng("dropout"), xs.shape, xs.dtype)
-    return xs + self.stddev * noise.astype(xs.dtype)
+  def perturb(self, xs: Array, key: jax.Array) -> Array:
+    return xs + self.stddev * jax.random.normal(key, xs.shape, xs.dtype)
 
 
 def augment(xs: Array, scaling: float, noise: float, train: bool) -> Array:
