@@ -51,8 +51,7 @@ Without dropout the validation accuracy peaks early and swings (the model fits t
 subjects); with it, it rises steadily. Most test errors are SITTING vs STANDING. The residual
 preset (resbilstm: 2 bidirectional layers, the second adding its input) with bilstm's learning
 rate and dropouts, 5000 steps, seed 0: 92.04 % against bilstm's 92.89 % in the same setting
-(results/logs/validation_sweeps/har_model_resbilstm_*_num_steps_5000.log; its training step
-takes 2.5x bilstm's): not adopted.
+(results/logs/validation_sweeps/har_model_resbilstm_*_num_steps_5000.log): not adopted.
 The other presets keep seed 000's dropout (none) and the learning rates in LEARNING_RATES.
 
 Results: the default runs' figures (with command, wall time, load and package versions) are the

@@ -20,9 +20,10 @@ STATIC = ("lstm", "lru", "convlstm")
 # Backend tolerances other than the default 1e-6 per unit of magnitude. The LRU's complex
 # recurrence (exp of nu_log / theta_log, gamma_log's normalisation) errs in float32 against a
 # float64 run by up to ~0.6e-6 x magnitude, in the scan and the associative scan alike (reversed,
-# input-bias gradient of magnitude 4.6: scan 2.6e-6, associative 1.7e-6; AMD EPYC, jax 0.10.2),
-# and the two differed by 7.2e-6 (1.6e-6 x magnitude) on that CPU, failing the default bound
-# while passing on others: XLA's CPU code differs by host.
+# input-bias gradient of magnitude 4.6: scan 2.6e-6, associative 1.7e-6; AMD EPYC, jax 0.10.2:
+# results/logs/lru_float64_check.py and its .log), and in this test (NaN padding) the two
+# differed by 7.2e-6 (1.6e-6 x magnitude) on that CPU, failing the default bound while passing
+# on others: XLA's CPU code differs by host.
 BACKEND_ATOL = {"lru": 4e-6}
 
 

@@ -11,5 +11,5 @@ from rnnjax.layers.stacked import Stacked
 from rnnjax.recurrence import IMPLEMENTATIONS, reverse_padded
 
 __all__ = ["Bidirectional", "Embedding", "GaussianNoise", "IMPLEMENTATIONS", "MERGE_MODES",
-           "OutputProjection", "RandomScaling", "Recurrent", "Stacked", "check_inputs", "last_output", "merge", "reverse_padded",
-           "zero_state"]
+           "OutputProjection", "RandomScaling", "Recurrent", "Stacked", "check_inputs",
+           "last_output", "merge", "reverse_padded", "zero_state"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 
 from rnnjax.typing import Array
 
@@ -65,4 +64,4 @@ def augment(xs: Array, scaling: float, noise: float, train: bool) -> Array:
     xs = RandomScaling(scaling, name="input_scaling")(xs, train=train)
   if noise:
     xs = GaussianNoise(noise, name="input_noise")(xs, train=train)
-  return jnp.asarray(xs)
+  return xs

@@ -12,12 +12,18 @@ from rnnjax.typing import Array
 READOUTS = ("last", "mean", "max")
 
 
+def _valid_steps(ys: Array, lengths: Array) -> tuple[Array, Array]:
+  """(lengths clipped to [0, T] as the layers clip traced lengths, mask [B, T] bool of each
+  row's first lengths[b] steps) for ys [B, T, ...]."""
+  lengths = jnp.clip(lengths, 0, ys.shape[1])
+  return lengths, jnp.arange(ys.shape[1])[None, :] < lengths[:, None]
+
+
 def masked_mean(ys: Array, lengths: Array) -> Array:
   """ys [B, T, H], lengths [B] -> the mean over each row's first lengths[b] steps [B, H]
   (0 for length 0)."""
-  lengths = jnp.clip(lengths, 0, ys.shape[1])      # as the layers clip traced lengths
-  mask = (jnp.arange(ys.shape[1])[None, :] < lengths[:, None]).astype(ys.dtype)   # [B, T]
-  total = jnp.einsum("bth,bt->bh", ys, mask)
+  lengths, mask = _valid_steps(ys, lengths)
+  total = jnp.einsum("bth,bt->bh", ys, mask.astype(ys.dtype))
   return total / jnp.maximum(lengths, 1).astype(ys.dtype)[:, None]
 
 
@@ -25,9 +31,8 @@ def masked_max(ys: Array, lengths: Array) -> Array:
   """ys [B, T, H], lengths [B] -> the maximum over each row's first lengths[b] steps [B, H]
   (0 for length 0): global max pooling over time, as Keras' GlobalMaxPooling1D after an LSTM
   with return_sequences (the padding, NaN or inf included, is never read: its gradient is 0)."""
-  lengths = jnp.clip(lengths, 0, ys.shape[1])
-  mask = (jnp.arange(ys.shape[1])[None, :] < lengths[:, None])[..., None]      # [B, T, 1]
-  peak = jnp.max(jnp.where(mask, ys, -jnp.inf), axis=1)                         # [B, H]
+  lengths, mask = _valid_steps(ys, lengths)
+  peak = jnp.max(jnp.where(mask[..., None], ys, -jnp.inf), axis=1)              # [B, H]
   return jnp.where(lengths[:, None] > 0, peak, jnp.zeros_like(peak))
 
 

@@ -1,9 +1,10 @@
 #!/bin/bash
-# The validation sweeps of the fourth and fifth sessions (2026-12-02), as run: one run per argument
-# "<experiment> <flags...>", each with its validation split held out (HAR: 5 subjects; IMDB: 20 %
-# of the training reviews; Jena: the 6/3/3-week seasonal blocks), printing only the validation
-# lines; the full logs (test lines included, not read for the choice) are <name>.log here (the
-# runs wrote them as e.g. harseed_1.log; renamed to the names this version of the script gives).
+# The validation sweeps of the fourth and fifth sessions (2026-12-02), as run: one run per
+# argument "<experiment> <flags...>", each with its validation split held out (HAR: 5 subjects;
+# IMDB: 20 % of the training reviews; Jena: the 6/3/3-week seasonal blocks), printing only the
+# validation lines; the full logs (test lines included, not read for the choice) are <name>.log
+# here (the runs wrote them as e.g. harseed_1.log; renamed to the names this version of the script
+# gives).
 #   bash results/logs/validation_sweeps/sweep.sh "har --ema_decay=0.999" "imdb --embed_dim=64"
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/../../.." && mkdir -p /tmp/sweep
