@@ -104,6 +104,70 @@ class JenaSeasonalSplitTest(parameterized.TestCase):
                         for f, l in zip(first, label)))
     self.assertEqual(jena.REFIT_BLOCK_ROWS, (9072, 0, 3024))   # SEASONAL_BLOCK_ROWS' 6 + 3 weeks
 
+  def test_folds_move_the_validation_block_through_the_training_rows_never_the_test_block(self):
+    rows = {f: jena.load(self.root, **{**SEASONAL, "block_rows": (40, 20, 20)}, fold=f).blocks
+            for f in range(3)}
+    self.assertEqual(windows.seasonal_folds((40, 20, 20)), 3)
+    self.assertEqual(rows[1], {"train": ((0, 20), (40, 60), (80, 100), (120, 140), (160, 180)),
+                               "validation": ((20, 40), (100, 120), (180, 200)),
+                               "test": ((60, 80), (140, 160))})
+    self.assertEqual(rows[2]["validation"], ((0, 20), (80, 100), (160, 180)))
+    self.assertEqual(rows[2]["train"], ((20, 60), (100, 140), (180, 200)))
+    for f in (1, 2):
+      self.assertEqual(rows[f]["test"], rows[0]["test"])
+    # The three folds' validation blocks tile each cycle's rows outside its test block.
+    held = sorted(r for f in range(3) for r in rows[f]["validation"])
+    outside_test = sorted((a, b) for a, b in rows[0]["train"] + rows[0]["validation"])
+    self.assertEqual([r for r in held if r[0] < 160],
+                     [(a, a + 20) for a, b in outside_test if a < 160 for a in range(a, b, 20)])
+    data = jena.load(self.root, **{**SEASONAL, "block_rows": (40, 20, 20)}, fold=1)
+    for split in ("train", "validation"):
+      first, label = self.rows_of(data, split)
+      self.assertTrue(all(any(a <= f and l < b for a, b in data.blocks[split])
+                          for f, l in zip(first, label)), split)
+
+  @parameterized.named_parameters(
+      ("past_the_training_rows", dict(fold=2), r"fold=2 must be an integer in \[0, 2\)"),
+      ("negative", dict(fold=-1), r"fold=-1 must be an integer in \[0, 2\)"),
+      ("without_validation", dict(fold=1, block_rows=(50, 0, 20)), "no validation block"),
+      ("chronological", dict(fold=1, split="chronological", block_rows=None),
+       "fold=1 applies to split='seasonal'"))
+  def test_bad_folds_are_named_before_reading(self, kwargs, pattern):
+    with self.assertRaisesRegex(ValueError, pattern):
+      jena.load(os.path.join(self.root, "missing"), **{**SEASONAL, **kwargs})
+
+  def test_derived_features_follow_the_tensorflow_tutorial(self):
+    plain = jena.load(self.root, **SEASONAL)
+    data = jena.load(self.root, **SEASONAL, derived=("wind", "day", "year"))
+    names = list(jena.KERAS_FEATURES[:11]) + ["Wx (m/s)", "Wy (m/s)", "max. Wx (m/s)",
+                                              "max. Wy (m/s)", "day sin", "day cos",
+                                              "year sin", "year cos"]
+    self.assertEqual(data.feature_names, tuple(names))
+    self.assertEqual(data.spec.feature_dim, 19)
+    self.assertEqual(data.spec.train.inputs.shape[-1], 19)
+    self.assertEqual(data.target_index, plain.target_index)
+    np.testing.assert_array_equal(data.spec.test.labels, plain.spec.test.labels)
+    # Row 0 in the raw units: wind components from speed and direction; 2009-01-01 00:10.
+    raw = np.asarray(data.spec.train.inputs)[0, 0] * data.std + data.mean            # [F]
+    wv, max_wv, wd = self.values[0, 11], self.values[0, 12], np.deg2rad(self.values[0, 13])
+    np.testing.assert_allclose(raw[11:15], [wv * np.cos(wd), wv * np.sin(wd),
+                                            max_wv * np.cos(wd), max_wv * np.sin(wd)],
+                               rtol=1e-4, atol=1e-4)
+    day = 2 * np.pi * 10 / (24 * 60)
+    np.testing.assert_allclose(raw[15:17], [np.sin(day), np.cos(day)], atol=1e-5)
+    seconds = np.datetime64("2009-01-01T00:10:00", "s").astype(np.int64)
+    year = 2 * np.pi * seconds / (365.2425 * 86400)
+    np.testing.assert_allclose(raw[17:], [np.sin(year), np.cos(year)], atol=1e-5)
+
+  @parameterized.named_parameters(
+      ("unknown", dict(derived=("wind", "moon")), r"derived=\['wind', 'moon'\] must name each"),
+      ("twice", dict(derived=("day", "day")), "at most once"),
+      ("wind_without_direction", dict(derived=("wind",), features=("T", "wv")),
+       "derived 'wind' needs the features wd"))
+  def test_bad_derived_features_are_named(self, kwargs, pattern):
+    with self.assertRaisesRegex(ValueError, pattern):
+      jena.load(self.root, **{**SEASONAL, **kwargs})
+
   @parameterized.named_parameters(
       ("unknown_split", dict(split="random"), r"split='random' must be one of \['seasonal', "
                                               r"'chronological'\]"),

@@ -13,6 +13,12 @@ interpolation in time (over the timestamps when they never go backwards, else ov
 index); NaNs before the first / after the last valid value take that value. A feature that is
 absent, or has no valid value at all, is an error.
 
+Derived features (`derived=`, TensorFlow's "Time series forecasting" tutorial's feature
+engineering, after the cleaning): "wind" turns each wind speed (wv, max. wv) and the direction wd
+(degrees) into the wind vector's components, speed * cos(wd) and speed * sin(wd) (so 359 and 1
+degrees are neighbours, and calm air has no direction), dropping wd; "day" and "year" add the
+sine and cosine of the time of day and of the year (period 365.2425 days), from the timestamps.
+
 Non-finite values ('nan', 'inf') are refused with the file, line, column and feature: the
 station marks a missing value with -9999, never with nan.
 
@@ -74,6 +80,8 @@ SEASONAL_BLOCK_ROWS = (42 * ROWS_PER_DAY, 21 * ROWS_PER_DAY, 21 * ROWS_PER_DAY) 
 # blocks stay where they were, so a model chosen on SEASONAL_BLOCK_ROWS' validation blocks can
 # be refit on all the rows it was allowed to see.
 REFIT_BLOCK_ROWS = (63 * ROWS_PER_DAY, 0, 21 * ROWS_PER_DAY)
+DERIVED = ("wind", "day", "year")                 # `derive`'s feature groups
+PERIODS_S = {"day": 86_400.0, "year": 365.2425 * 86_400.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,6 +207,46 @@ def fill_missing(table: Table) -> Table:
   return dataclasses.replace(table, values=values)
 
 
+def check_derived(derived) -> tuple[str, ...]:
+  """`derived` as a tuple of DERIVED names; ValueError naming a bad one (before any reading)."""
+  derived = tuple(derived)
+  bad = [d for d in derived if d not in DERIVED]
+  if bad or len(set(derived)) != len(derived):
+    raise ValueError(f"derived={list(derived)} must name each of {list(DERIVED)} at most once.")
+  return derived
+
+
+def derive(table: Table, derived: tuple[str, ...]) -> Table:
+  """`table` with the derived features of the module docstring: "wind" replaces the speed and
+  direction columns in place by "Wx"/"Wy" ("max. Wx"/"max. Wy" for max. wv) components, "day"
+  and "year" append "<period> sin" and "<period> cos" columns. Needs wd and a wind speed among
+  the columns for "wind"."""
+  names, values = list(table.names), table.values
+  columns = []
+  keys = [feature_key(n) for n in names]
+  if "wind" in derived:
+    if "wd" not in keys or not {"wv", "max. wv"} & set(keys):
+      raise ValueError(f"derived 'wind' needs the features wd and wv or max. wv; these are "
+                       f"{names}.")
+    radians = np.deg2rad(values[:, keys.index("wd")])                          # [R]
+    for name, key, column in zip(names, keys, values.T):
+      if key in ("wv", "max. wv"):
+        base, unit = ("max. W" if key == "max. wv" else "W"), name[len(name.split("(")[0]):]
+        columns += [(f"{base}x {unit}".strip(), column * np.cos(radians)),
+                    (f"{base}y {unit}".strip(), column * np.sin(radians))]
+      elif key != "wd":
+        columns.append((name, column))
+  else:
+    columns = list(zip(names, values.T))
+  seconds = table.times.astype("datetime64[s]").astype(np.int64).astype(np.float64)  # [R]
+  for period in ("day", "year"):
+    if period in derived:
+      angle = 2 * np.pi * seconds / PERIODS_S[period]
+      columns += [(f"{period} sin", np.sin(angle)), (f"{period} cos", np.cos(angle))]
+  return Table(tuple(n for n, _ in columns), table.times,
+               np.stack([c for _, c in columns], axis=1).astype(values.dtype))
+
+
 def select(names: tuple[str, ...], wanted: tuple[str, ...]) -> list[int]:
   """Column indices of `wanted` features, matched by `feature_key`."""
   keys = [feature_key(n) for n in names]
@@ -232,10 +280,10 @@ def find_file(root: str, filename: str | None) -> str:
 
 
 def split_blocks(split: str, rows: int, path: str, split_rows: tuple[int, int] | None,
-                 block_rows: tuple[int, int, int] | None) -> windows.Blocks:
+                 block_rows: tuple[int, int, int] | None, fold: int = 0) -> windows.Blocks:
   """The row ranges of each part for `split` (see the module docstring) of a file of `rows`."""
   if split == "seasonal":
-    return windows.seasonal_blocks(rows, block_rows or SEASONAL_BLOCK_ROWS)
+    return windows.seasonal_blocks(rows, block_rows or SEASONAL_BLOCK_ROWS, fold)
   if split_rows is None:
     keras = os.path.basename(path).startswith(KERAS_FILE) and rows > KERAS_SPLIT_ROWS[1]
     split_rows = KERAS_SPLIT_ROWS if keras else (rows // 2, 3 * rows // 4)
@@ -249,7 +297,8 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
          features: tuple[str, ...] = KERAS_FEATURES, target: str = "T (degC)",
          lookback: int = 1440, step: int = 6, delay: int = 144, stride: int = 6,
          split: str | None = None, split_rows: tuple[int, int] | None = None,
-         block_rows: tuple[int, int, int] | None = None) -> JenaData:
+         block_rows: tuple[int, int, int] | None = None, fold: int = 0,
+         derived: tuple[str, ...] = ()) -> JenaData:
   """Jena climate windows from the CSV in `common.data_dir(data_dir, "jena_climate")`.
 
   Args:
@@ -263,22 +312,33 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
     block_rows: "seasonal" only: (train, validation, test) rows per cycle, each more than
       lookback + delay; default SEASONAL_BLOCK_ROWS. A validation of 0 rows gives no
       validation split (e.g. REFIT_BLOCK_ROWS: the final fit on training + validation rows).
+    fold: "seasonal" only: which of the `windows.seasonal_folds(block_rows)` positions the
+      validation block takes in each cycle (0: just before the test block; the test blocks
+      never move), for cross-validation over folds 0, 1, ...
+    derived: feature groups of DERIVED added after cleaning (module docstring); the windows'
+      F counts them (JenaData.feature_names names every column).
 
   Returns:
     JenaData: spec with train/validation/test windows [N, lookback/step, F] float32.
   """
   split = windows.check_split(split, split_rows, block_rows, lookback=lookback, step=step,
                               delay=delay, stride=stride)
+  if fold:
+    if split != "seasonal":
+      raise ValueError(f"fold={fold!r} applies to split='seasonal', not {split!r}.")
+    windows.check_fold(block_rows or SEASONAL_BLOCK_ROWS, fold)
+  derived = check_derived(derived)
   path = find_file(common.data_dir(data_dir, NAME, holding=LAYOUT, flag=FLAG), filename)
   table = read_csv(path, fill=False)
   columns = select(table.names, tuple(features))
   if feature_key(target) not in [feature_key(f) for f in features]:
     raise ValueError(f"target {target!r} must be one of the features {list(features)}.")
-  target_index = [feature_key(f) for f in features].index(feature_key(target))
   table = fill_missing(Table(tuple(table.names[c] for c in columns), table.times,
                              table.values[:, columns]))          # only the selected columns
+  table = derive(table, derived)
+  target_index = [feature_key(n) for n in table.names].index(feature_key(target))
   rows = len(table.values)
-  blocks = split_blocks(split, rows, path, split_rows, block_rows)
+  blocks = split_blocks(split, rows, path, split_rows, block_rows, fold)
   train_rows = np.concatenate([table.values[a:b] for a, b in blocks["train"]])  # [R_train, F]
   mean, std = train_rows.mean(axis=0), train_rows.std(axis=0)                 # [F] each
   std = np.where(std > 0, std, 1.0)               # a constant training column stays 0
@@ -299,5 +359,5 @@ def load(data_dir: str | None = None, *, filename: str | None = None,
         f"{path}: each part needs a block longer than lookback + delay = {lookback + delay} "
         f"rows ({fix}, a shorter lookback/delay, or a longer file).")
   spec = splits.DataSpec(train=parts["train"], validation=parts.get("validation"),
-                         test=parts["test"], num_classes=0, feature_dim=len(columns))
+                         test=parts["test"], num_classes=0, feature_dim=len(table.names))
   return JenaData(spec, table.names, mean, std, target_index, blocks)

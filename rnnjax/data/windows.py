@@ -58,18 +58,46 @@ def chronological_blocks(rows: int, split_rows: tuple[int, int]) -> Blocks:
   return {"train": ((0, a),), "validation": ((a, b),), "test": ((b, rows),)}
 
 
-def seasonal_blocks(rows: int, block_rows: Sequence[int]) -> Blocks:
+def seasonal_blocks(rows: int, block_rows: Sequence[int], fold: int = 0) -> Blocks:
   """Cycles of block_rows = (train, validation, test) rows from row 0, repeated to the end;
-  the last cycle is cut at `rows`."""
+  the last cycle is cut at `rows`.
+
+  fold f moves each cycle's validation block f validation-block lengths earlier, into the
+  training rows (see `seasonal_folds`); the test blocks never move. With (6, 3, 3) weeks:
+  fold 0 = train 6, val 3, test 3; fold 1 = train 3, val 3, train 3, test 3; fold 2 = val 3,
+  train 6, test 3. When validation divides training, the folds' validation blocks tile the
+  rows outside the test blocks: K-fold cross-validation that never reads a test row."""
+  train, val, test = block_rows
+  if fold:
+    check_fold(block_rows, fold)
+  cycle = (("train", train - fold * val), ("validation", val), ("train", fold * val),
+           ("test", test))
   out = {part: [] for part in PARTS}
   start = 0
   while start < rows:
-    for part, n in zip(PARTS, block_rows):
+    for part, n in cycle:
       end = min(start + n, rows)
       if end > start:
         out[part].append((start, end))
       start = end
   return {part: tuple(ranges) for part, ranges in out.items()}
+
+
+def seasonal_folds(block_rows: Sequence[int]) -> int:
+  """How many folds `seasonal_blocks` offers for block_rows: train // validation + 1 (each
+  fold's validation block one position earlier in the cycle); 1 without a validation block."""
+  train, val, _ = block_rows
+  return train // val + 1 if val else 1
+
+
+def check_fold(block_rows: Sequence[int], fold: int) -> None:
+  """ValueError naming `fold` unless 0 <= fold < seasonal_folds(block_rows)."""
+  folds = seasonal_folds(block_rows)
+  if not _is_int(fold) or not 0 <= fold < folds:
+    raise ValueError(f"fold={fold!r} must be an integer in [0, {folds}): block_rows="
+                     f"{tuple(block_rows)} places the validation block at {folds} positions "
+                     "before each test block" + ("" if block_rows[1] else
+                                                  " (no validation block: only fold 0)") + ".")
 
 
 def window_starts(blocks: Sequence[tuple[int, int]], *, lookback: int, delay: int,
