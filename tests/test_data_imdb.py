@@ -1,4 +1,5 @@
 """IMDB loader: a tiny aclImdb tree and archive, vocabulary rules, caching, TFDS mock, real data."""
+import glob
 import os
 import tarfile
 import tempfile
@@ -56,6 +57,21 @@ class ImdbTest(parameterized.TestCase):
   def test_tokenize_lowercases_strips_breaks_and_keeps_inner_apostrophes(self):
     self.assertEqual(imdb.tokenize("'Hello' DON'T<br />stop1980s rock'n'roll, Café."),
                      ["hello", "don't", "stop", "s", "rock'n'roll", "café"])
+
+  def test_tokenize_with_digits_keeps_numbers_as_words(self):
+    self.assertEqual(imdb.tokenize("Rated 7/10: stop1980s, DON'T!", digits=True),
+                     ["rated", "7", "10", "stop1980s", "don't"])
+    self.assertEqual(imdb.tokenize("Rated 7/10", digits=False), ["rated"])
+
+  def test_digits_change_the_vocabulary_and_the_cache_key(self):
+    write_tree(self.root)
+    plain, numbered = self.load(vocab_size=6), self.load(vocab_size=6, digits=True)
+    self.assertLen(glob.glob(os.path.join(self.cache, "tokens_*.npz")), 2)
+    # Words 2.. by count: bad, fun, great, then the count-2 ties by word: "10" with digits,
+    # else "film". "fun fun film 10/10" keeps its last 4 tokens.
+    self.assertIn([3, 1, 5, 5], rows(numbered.train))
+    self.assertIn([3, 3, 5], rows(plain.train))
+    self.assertEqual(rows(self.load(vocab_size=6).train), rows(plain.train))   # from the cache
 
   def test_vocabulary_keeps_most_frequent_after_pad_and_unk(self):
     tokens = [imdb.tokenize(t) for r, t in REVIEWS.items() if r.startswith("train")]

@@ -11,8 +11,10 @@ TensorFlow).
 
 Text -> ids:
   * `tokenize`: lowercase; `<br />` tags become spaces; a token is a run of letters (any script)
-    that may contain inner apostrophes ("don't", "rock'n'roll"); everything else, digits
-    included, separates tokens, so quotes around words are dropped.
+    that may contain inner apostrophes ("don't", "rock'n'roll"); everything else separates
+    tokens, so quotes around words are dropped. Digits separate tokens too unless `digits=True`,
+    which makes them word characters ("7/10" -> "7", "10"; "1950s" stays one token), as Keras'
+    TextVectorization (standardize="lower_and_strip_punctuation") keeps them.
   * vocabulary: the `vocab_size - 2` most frequent tokens of ALL 25,000 training reviews (the
     held-out validation part included, like Keras' word index; never the test reviews); ties
     by word. id 0 = padding, id 1 = unknown word, so every id < vocab_size.
@@ -54,13 +56,15 @@ LAYOUT = ("aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt, or aclImdb_v1.tar.g
 
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")  # letters, with inner apostrophes
+_TOKEN_DIGITS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters or digits, inner apostrophes
 _MEMBER = re.compile(r"(?:^|/)((?:train|test)/(?:pos|neg)/[^/]+\.txt)$")
 
 
-def tokenize(text: str) -> list[str]:
-  """Lowercased word tokens of one review (see the module docstring)."""
+def tokenize(text: str, digits: bool = False) -> list[str]:
+  """Lowercased word tokens of one review (see the module docstring); digits=True keeps runs of
+  digits (and letters mixed with them) as tokens."""
   text = _BREAK.sub(" ", text.lower()).replace("\u2019", "'")
-  return _TOKEN.findall(text)
+  return (_TOKEN_DIGITS if digits else _TOKEN).findall(text)
 
 
 def build_vocab(token_lists: list[list[str]], vocab_size: int) -> dict[str, int]:
@@ -202,14 +206,15 @@ def _encoded_split(token_lists, labels, vocab, max_len) -> splits.Split:
 
 def build_spec(train: tuple[list[str], np.ndarray], test: tuple[list[str], np.ndarray], *,
                vocab_size: int, max_len: int, validation_fraction: float,
-               seed: int) -> splits.DataSpec:
+               seed: int, digits: bool = False) -> splits.DataSpec:
   """DataSpec of int32 ids [N, max_len] from (texts, labels) pairs; see the module docstring.
 
-  The validation split is a `validation_fraction` of the training reviews drawn with `seed`."""
-  train_tokens = [tokenize(t) for t in train[0]]
+  The validation split is a `validation_fraction` of the training reviews drawn with `seed`;
+  `digits` is `tokenize`'s."""
+  train_tokens = [tokenize(t, digits) for t in train[0]]
   vocab = build_vocab(train_tokens, vocab_size)
   full_train = _encoded_split(train_tokens, train[1], vocab, max_len)
-  test_split = _encoded_split([tokenize(t) for t in test[0]], test[1], vocab, max_len)
+  test_split = _encoded_split([tokenize(t, digits) for t in test[0]], test[1], vocab, max_len)
   order = np.random.default_rng(seed).permutation(len(full_train))
   n_val = validation_count(validation_fraction, len(full_train))
   return splits.DataSpec(
@@ -267,7 +272,7 @@ def _restore(path: str, vocab_size: int) -> splits.DataSpec:
 
 def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int = 500,
          validation_fraction: float = VALIDATION_FRACTION, seed: int = 0,
-         cache_dir: str | None = None) -> splits.DataSpec:
+         cache_dir: str | None = None, digits: bool = False) -> splits.DataSpec:
   """IMDB from the original files in `common.data_dir(data_dir, "imdb")`.
 
   Args:
@@ -278,6 +283,8 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
       VALIDATION_FRACTION); 0: no validation split.
     seed: draws the held-out reviews.
     cache_dir: where downloads and token arrays go (default: see the module docstring).
+    digits: digits are word characters ("10" is a token; `tokenize`); False: they separate
+      words, as before this option existed.
 
   Returns:
     DataSpec: inputs int32 [N, T] right-padded, lengths int32 [N] >= 1, labels int32 [N] 0/1
@@ -289,6 +296,8 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
   source = find_source(root, cache)
   settings = dict(vocab_size=vocab_size, max_len=max_len,
                   validation_fraction=validation_fraction, seed=seed)
+  if digits:                                     # absent when False: old cache keys still hit
+    settings["digits"] = True
   path = _cache_path(cache, source, settings)
   if os.path.exists(path):
     return _restore(path, vocab_size)
@@ -300,7 +309,7 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
 
 def load_tfds(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int = 500,
               validation_fraction: float = VALIDATION_FRACTION, seed: int = 0,
-              download: bool = True) -> splits.DataSpec:
+              download: bool = True, digits: bool = False) -> splits.DataSpec:
   """Like `load`, but reads TFDS `imdb_reviews` (plain_text) through `tfds.data_source`.
 
   `data_dir` is a TFDS data dir (None: TFDS's default). Nothing is cached."""
@@ -313,4 +322,5 @@ def load_tfds(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: 
     return texts, np.array([e["label"] for e in examples], np.int32)
 
   return build_spec(texts_and_labels("train"), texts_and_labels("test"), vocab_size=vocab_size,
-                    max_len=max_len, validation_fraction=validation_fraction, seed=seed)
+                    max_len=max_len, validation_fraction=validation_fraction, seed=seed,
+                    digits=digits)
