@@ -26,9 +26,16 @@ REVIEWS = {
 }
 
 
-def write_tree(root: str) -> str:
-  """Writes REVIEWS as root/aclImdb/...; returns that folder."""
-  for rel, text in REVIEWS.items():
+# train/urls_<name>.txt: line i is the film of review i (neg 0 and pos 0 share film tt01).
+URLS = {"train/urls_neg.txt": "http://www.imdb.com/title/tt01/usercomments\n"
+                              "http://www.imdb.com/title/tt02/usercomments\n",
+        "train/urls_pos.txt": "http://www.imdb.com/title/tt01/usercomments\n"
+                              "http://www.imdb.com/title/tt03/usercomments\n"}
+
+
+def write_tree(root: str, urls: bool = True) -> str:
+  """Writes REVIEWS (and URLS) as root/aclImdb/...; returns that folder."""
+  for rel, text in {**REVIEWS, **(URLS if urls else {})}.items():
     path = os.path.join(root, "aclImdb", rel)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -110,6 +117,28 @@ class ImdbTest(parameterized.TestCase):
     both = sorted(map(tuple, rows(a.train) + rows(a.validation)))
     self.assertEqual(both, sorted(map(tuple, rows(self.load().train))))
 
+  def test_validation_by_film_holds_out_whole_films(self):
+    write_tree(self.root)
+    data = self.load(validation_fraction=0.5, validation_by="film", seed=0)
+    by_ids = {(2, 2, 1): "tt01", (1, 1, 2): "tt02", (4, 1, 4, 3): "tt01", (3, 3, 1): "tt03"}
+    held = {by_ids[tuple(r)] for r in rows(data.validation)}
+    kept = {by_ids[tuple(r)] for r in rows(data.train)}
+    self.assertEmpty(held & kept)                       # no film on both sides
+    self.assertGreaterEqual(len(data.validation), 2)    # at least the fraction, whole films
+    self.assertLen(data.train, 4 - len(data.validation))
+    for seed in range(4):                               # tt01's two reviews always together
+      split = self.load(validation_fraction=0.25, validation_by="film", seed=seed)
+      self.assertNotEqual(len(split.validation), 3)
+      self.assertEqual(len(split.validation) == 2,
+                       (2, 2, 1) in map(tuple, rows(split.validation)))
+
+  def test_validation_by_film_needs_the_url_files(self):
+    write_tree(self.root, urls=False)
+    with self.assertRaisesRegex(ValueError, "validation_by='film' needs train/urls_pos.txt"):
+      self.load(validation_fraction=0.5, validation_by="film")
+    with self.assertRaisesRegex(ValueError, r"validation_by='movie' must be one of"):
+      self.load(validation_fraction=0.5, validation_by="movie")
+
   def test_second_load_reads_the_cache(self):
     write_tree(self.root)
     first = self.load()
@@ -136,6 +165,11 @@ class ImdbTest(parameterized.TestCase):
     from_tree = imdb.load(self.cache + "_staging", cache_dir=self.cache + "_tree",
                           vocab_size=5, max_len=4, validation_fraction=0.0)
     np.testing.assert_array_equal(from_archive.train.inputs, from_tree.train.inputs)
+    films = dict(vocab_size=5, max_len=4, validation_fraction=0.5, validation_by="film")
+    np.testing.assert_array_equal(   # the archive's url files give the same films
+        imdb.load(self.root, cache_dir=self.cache, **films).validation.inputs,
+        imdb.load(self.cache + "_staging", cache_dir=self.cache + "_tree", **films)
+        .validation.inputs)
 
   def test_corrupt_archive_raises_value_error(self):
     os.makedirs(self.root)

@@ -21,6 +21,10 @@ Text -> ids:
   * validation: a `validation_fraction` of the 25,000 training reviews, drawn with `seed`
     (VALIDATION_FRACTION = 0.2, seed 001's, is the default: 5,000 reviews). Unlike MNIST's
     last-n hold-out, a random draw is needed here: the files are ordered neg then pos.
+    `validation_by="film"` draws whole films instead (train/urls_{pos,neg}.txt give each
+    review's IMDb title; films in random order until the fraction is reached), so no film has
+    reviews on both sides, as between the training and test sets; "review" (the default, seed
+    001's) draws reviews, so held-out reviews share films with training ones.
   * each review keeps its LAST `max_len` tokens (Keras `pad_sequences` truncates 'pre'), is
     right-padded with 0, and gets its length; an empty review becomes one unknown token.
 The tokenised arrays are cached as `tokens_<key>.npz` in the cache folder, keyed by the settings.
@@ -58,6 +62,9 @@ _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")  # letters, with inner apostrophes
 _TOKEN_DIGITS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters or digits, inner apostrophes
 _MEMBER = re.compile(r"(?:^|/)((?:train|test)/(?:pos|neg)/[^/]+\.txt)$")
+_URLS = re.compile(r"(?:^|/)train/urls_(pos|neg)\.txt$")
+_TITLE = re.compile(r"/title/(tt\d+)")
+VALIDATION_BY = ("review", "film")
 
 
 def tokenize(text: str, digits: bool = False) -> list[str]:
@@ -126,18 +133,51 @@ def read_tree(tree: str) -> dict[str, tuple[list[str], np.ndarray]]:
           texts.append(fh.read())
       labels += [label] * len(files)
     out[split] = (texts, np.array(labels, np.int32))
+  urls = {}
+  for name in CLASS_NAMES:
+    path = os.path.join(tree, "train", f"urls_{name}.txt")
+    if os.path.exists(path):
+      with open(path, encoding="utf-8", errors="replace") as fh:
+        urls[name] = fh.read()
+  out["train_films"] = _films(urls, _train_ids(tree))
   return out
+
+
+def _train_ids(tree: str) -> dict[str, list[int]]:
+  """{'neg'|'pos': review ids of train/<name>/ in read order}."""
+  return {name: [int(f.split("_")[0]) for f in sorted(
+      (f for f in os.listdir(os.path.join(tree, "train", name)) if f.endswith(".txt")),
+      key=_review_order)] for name in CLASS_NAMES}
+
+
+def _films(urls: dict[str, str], ids: dict[str, list[int]]) -> np.ndarray | None:
+  """[N] the IMDb title of every training review (neg then pos, by id; line `id` of
+  urls_<name>.txt), or None when the url files are absent."""
+  if set(urls) != set(CLASS_NAMES):
+    return None
+  films = []
+  for name in CLASS_NAMES:
+    lines = urls[name].splitlines()
+    for i in ids[name]:
+      match = _TITLE.search(lines[i]) if i < len(lines) else None
+      films.append(match.group(1) if match else f"{name}/{i}")  # no title: its own group
+  return np.array(films)
 
 
 def read_archive(archive: str) -> dict[str, tuple[list[str], np.ndarray]]:
   """Like `read_tree`, reading the `{train,test}/{pos,neg}/*.txt` members of a .tar.gz/.tar.xz
   (under any top folder) in one pass, without extracting anything."""
   found = {(s, c): [] for s in ("train", "test") for c in CLASS_NAMES}
+  urls = {}
   try:
     with tarfile.open(archive) as tar:
       for member in tar:
         match = _MEMBER.search(member.name)
-        if match and member.isfile():
+        url_match = _URLS.search(member.name)
+        if url_match and member.isfile():
+          with tar.extractfile(member) as f:
+            urls[url_match.group(1)] = f.read().decode("utf-8", errors="replace")
+        elif match and member.isfile():
           split, name, file = match.group(1).split("/")
           with tar.extractfile(member) as f:
             text = f.read().decode("utf-8", errors="replace")
@@ -156,6 +196,9 @@ def read_archive(archive: str) -> dict[str, tuple[list[str], np.ndarray]]:
       texts += [text for _, text in sorted(found[split, name])]
       labels += [label] * len(found[split, name])
     out[split] = (texts, np.array(labels, np.int32))
+  ids = {name: [int(key[1].split("_")[0]) for key, _ in sorted(found["train", name])]
+         for name in CLASS_NAMES}
+  out["train_films"] = _films(urls, ids)
   return out
 
 
@@ -206,21 +249,51 @@ def _encoded_split(token_lists, labels, vocab, max_len) -> splits.Split:
 
 def build_spec(train: tuple[list[str], np.ndarray], test: tuple[list[str], np.ndarray], *,
                vocab_size: int, max_len: int, validation_fraction: float,
-               seed: int, digits: bool = False) -> splits.DataSpec:
+               seed: int, digits: bool = False, validation_by: str = "review",
+               films: np.ndarray | None = None) -> splits.DataSpec:
   """DataSpec of int32 ids [N, max_len] from (texts, labels) pairs; see the module docstring.
 
-  The validation split is a `validation_fraction` of the training reviews drawn with `seed`;
+  The validation split is a `validation_fraction` of the training reviews drawn with `seed`:
+  reviews, or with validation_by="film" whole films (films [N]: each training review's film);
   `digits` is `tokenize`'s."""
   train_tokens = [tokenize(t, digits) for t in train[0]]
   vocab = build_vocab(train_tokens, vocab_size)
   full_train = _encoded_split(train_tokens, train[1], vocab, max_len)
   test_split = _encoded_split([tokenize(t, digits) for t in test[0]], test[1], vocab, max_len)
-  order = np.random.default_rng(seed).permutation(len(full_train))
   n_val = validation_count(validation_fraction, len(full_train))
+  if validation_by == "film" and n_val:
+    held = held_out_films(films, n_val, seed)                                  # [N] bool
+    order = np.concatenate([np.flatnonzero(held), np.flatnonzero(~held)])
+    n_val = int(held.sum())
+  else:
+    order = np.random.default_rng(seed).permutation(len(full_train))
   return splits.DataSpec(
       train=full_train.take(order[n_val:]), test=test_split,
       validation=full_train.take(order[:n_val]) if n_val else None,
       num_classes=1, feature_dim=vocab_size, class_names=CLASS_NAMES)
+
+
+def held_out_films(films: np.ndarray | None, n_val: int, seed: int) -> np.ndarray:
+  """[N] bool: the reviews of whole films, drawn in random order (`seed`) until at least n_val
+  reviews are held out."""
+  if films is None:
+    raise ValueError("validation_by='film' needs train/urls_pos.txt and train/urls_neg.txt "
+                     "(each review's IMDb title), which this copy of aclImdb lacks; use "
+                     "validation_by='review'.")
+  titles, group = np.unique(films, return_inverse=True)                      # [F], [N]
+  order = np.random.default_rng(seed).permutation(len(titles))
+  counts = np.bincount(group, minlength=len(titles))[order]
+  chosen = order[:int(np.searchsorted(np.cumsum(counts), n_val)) + 1]
+  held = np.isin(group, chosen)
+  if held.all():
+    raise ValueError(f"validation_by='film' holds out every training review ({len(titles)} "
+                     "films): use a smaller validation_fraction.")
+  return held
+
+
+def check_validation_by(validation_by: str) -> None:
+  if validation_by not in VALIDATION_BY:
+    raise ValueError(f"validation_by={validation_by!r} must be one of {list(VALIDATION_BY)}.")
 
 
 def _cache_path(cache: str, source: str, settings: dict) -> str:
@@ -272,7 +345,8 @@ def _restore(path: str, vocab_size: int) -> splits.DataSpec:
 
 def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int = 500,
          validation_fraction: float = VALIDATION_FRACTION, seed: int = 0,
-         cache_dir: str | None = None, digits: bool = False) -> splits.DataSpec:
+         cache_dir: str | None = None, digits: bool = False,
+         validation_by: str = "review") -> splits.DataSpec:
   """IMDB from the original files in `common.data_dir(data_dir, "imdb")`.
 
   Args:
@@ -285,12 +359,15 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
     cache_dir: where downloads and token arrays go (default: see the module docstring).
     digits: digits are word characters ("10" is a token; `tokenize`); False: they separate
       words, as before this option existed.
+    validation_by: "review" (seed 001's random reviews) or "film" (whole films; module
+      docstring).
 
   Returns:
     DataSpec: inputs int32 [N, T] right-padded, lengths int32 [N] >= 1, labels int32 [N] 0/1
     (neg/pos), num_classes=1 (one sigmoid logit), feature_dim=V.
   """
   check_validation(validation_fraction)
+  check_validation_by(validation_by)
   root = common.data_dir(data_dir, NAME, holding=LAYOUT, flag=FLAG)
   cache = _cache_dir(cache_dir)
   source = find_source(root, cache)
@@ -298,11 +375,13 @@ def load(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: int =
                   validation_fraction=validation_fraction, seed=seed)
   if digits:                                     # absent when False: old cache keys still hit
     settings["digits"] = True
+  if validation_by != "review" and validation_fraction:
+    settings["validation_by"] = validation_by
   path = _cache_path(cache, source, settings)
   if os.path.exists(path):
     return _restore(path, vocab_size)
   reviews = read_tree(source) if os.path.isdir(source) else read_archive(source)
-  spec = build_spec(reviews["train"], reviews["test"], **settings)
+  spec = build_spec(reviews["train"], reviews["test"], films=reviews["train_films"], **settings)
   _save(path, spec)
   return spec
 
@@ -312,7 +391,8 @@ def load_tfds(data_dir: str | None = None, *, vocab_size: int = 10000, max_len: 
               download: bool = True, digits: bool = False) -> splits.DataSpec:
   """Like `load`, but reads TFDS `imdb_reviews` (plain_text) through `tfds.data_source`.
 
-  `data_dir` is a TFDS data dir (None: TFDS's default). Nothing is cached."""
+  `data_dir` is a TFDS data dir (None: TFDS's default). Nothing is cached. TFDS does not give
+  the films, so validation is by review."""
   check_validation(validation_fraction)
 
   def texts_and_labels(split):
