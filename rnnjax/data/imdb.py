@@ -119,9 +119,10 @@ def _review_order(name: str) -> tuple[int, str]:
   return len(review_id), name
 
 
-def read_tree(tree: str) -> dict[str, tuple[list[str], np.ndarray]]:
+def read_tree(tree: str) -> dict:
   """{'train'|'test': (texts, labels int32 [N])} of an aclImdb folder: neg (0) then pos (1),
-  each by review id."""
+  each by review id; 'train_films': each training review's IMDb title [N] (None without the
+  url files)."""
   out = {}
   for split in ("train", "test"):
     texts, labels = [], []
@@ -164,7 +165,7 @@ def _films(urls: dict[str, str], ids: dict[str, list[int]]) -> np.ndarray | None
   return np.array(films)
 
 
-def read_archive(archive: str) -> dict[str, tuple[list[str], np.ndarray]]:
+def read_archive(archive: str) -> dict:
   """Like `read_tree`, reading the `{train,test}/{pos,neg}/*.txt` members of a .tar.gz/.tar.xz
   (under any top folder) in one pass, without extracting anything."""
   found = {(s, c): [] for s in ("train", "test") for c in CLASS_NAMES}
