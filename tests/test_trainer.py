@@ -13,7 +13,7 @@ import numpy as np
 from absl import flags
 from absl.testing import absltest, parameterized
 
-from rnnjax import trainer
+from rnnjax import train, trainer
 from rnnjax.trainer import devices, progress, training
 from rnnjax.data import splits
 from test_train import TinyClassifier
@@ -120,6 +120,31 @@ class FitTest(parameterized.TestCase):
     self.assertEqual(np.asarray(result.eval["confusion"]).sum(), 10)
     with self.assertRaisesRegex(ValueError, r"TrainConfig.train_seconds \(flag --train_seconds\)"):
       trainer.TrainConfig(train_seconds=-1.0)
+
+  def test_init_params_start_a_fresh_run_from_the_given_subtrees(self):
+    given = {"kernel": np.full((D, 8), 0.5, np.float32), "bias": np.zeros(8, np.float32)}
+    config = trainer.TrainConfig(optimizer="sgd", learning_rate=1e-4, batch_size=8, num_steps=1,
+                                 eval_every=1)
+    result = trainer.fit(TinyClassifier(), tiny_data(), config, _tempdir(self),
+                         init_params={"Dense_0": given})
+    np.testing.assert_allclose(result.state.params["Dense_0"]["kernel"], 0.5, atol=1e-3)
+
+  def test_with_params_replaces_named_subtrees_and_the_average_and_names_mismatches(self):
+    import optax                                          # noqa: PLC0415  (only this test)
+    from test_train import tiny_batch                     # noqa: PLC0415
+    state = train.create_train_state(TinyClassifier(), jax.random.key(0), tiny_batch(),
+                                     optax.sgd(0.1), ema_decay=0.9)
+    first = jax.tree.map(lambda a: np.ones(a.shape, a.dtype), state.params["Dense_0"])
+    new = training.with_params(state, {"Dense_0": first})
+    for tree in (new.params, new.ema_params):
+      np.testing.assert_array_equal(tree["Dense_0"]["kernel"], 1.0)
+      np.testing.assert_array_equal(tree["Dense_1"]["kernel"], state.params["Dense_1"]["kernel"])
+    with self.assertRaisesRegex(ValueError, r"names 'encoder', which the model does not have; "
+                                r"its parameters are \['Dense_0', 'Dense_1'\]"):
+      training.with_params(state, {"encoder": first})
+    with self.assertRaisesRegex(ValueError, r"init_params\['Dense_1'\] does not match"):
+      training.with_params(state, {"Dense_1": first})
+    self.assertIs(training.with_params(state, None), state)
 
   def test_eta_of_a_day_or_more_prints_days(self):
     self.assertEqual(progress.format_eta(52.4), "0:00:52")

@@ -119,9 +119,16 @@ class _Run:
 
 def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: str, *,
         devices: Sequence[jax.Device] | None = None,
-        hparams: Mapping[str, Any] | None = None, overwrite: bool = False) -> Result:
+        hparams: Mapping[str, Any] | None = None, overwrite: bool = False,
+        init_params: Mapping[str, Any] | None = None) -> Result:
   """Trains `model` on data.train for config.num_steps (or config.train_seconds of wall time),
   resuming from workdir's checkpoints.
+
+  `init_params` starts a fresh run from these values for the top-level parameter subtrees it
+  names (e.g. {"embedding": {"embedding": vectors [V, E]}} for pretrained word vectors, or a
+  pretrained model's "embedding" and "encoder": the pretrain-then-fine-tune of Dai & Le's
+  "Semi-supervised Sequence Learning", 2015); the other parameters keep their initialisation
+  (`with_params`). A resumed run restores its checkpoint instead.
 
   `devices` limits the data-parallel mesh (default: all); `hparams` adds to the hyperparameters
   written once at the top of workdir/metrics.jsonl (e.g. the preset name and hidden size).
@@ -142,7 +149,7 @@ def fit(model: nn.Module, data: splits.DataSpec, config: TrainConfig, workdir: s
   mesh, config = fit_batch_to_devices(config, make_mesh(devices), data.train.stateful)
   with workdir_lib.claim(workdir, _hparams(model, data, config, hparams, mesh),
                          overwrite=overwrite):
-    result = _fit(model, data, config, workdir, mesh, hparams)
+    result = _fit(model, data, config, workdir, mesh, hparams, init_params)
   result.log_report(data.class_names)
   if jax.process_index() == 0:
     _draw(os.path.join(workdir, METRICS_FILE), os.path.join(workdir, CURVES_FILE))
@@ -177,7 +184,31 @@ def _draw(metrics_path: str, png_path: str) -> None:
                     type(e).__name__, e, metrics_path)
 
 
-def _fit(model, data, config, workdir, mesh, hparams) -> Result:
+def with_params(state: train.TrainState, init_params: Mapping[str, Any] | None
+                ) -> train.TrainState:
+  """`state` with the top-level parameter subtrees of `init_params` put in (and in the moving
+  average, when the state keeps one); the optimizer state is left as it is (zeros at step 0).
+  Each given subtree must match the model's in structure, shapes and dtypes."""
+  if not init_params:
+    return state
+  params = dict(state.params)
+  for name, given in init_params.items():
+    if name not in params:
+      raise ValueError(f"init_params names {name!r}, which the model does not have; its "
+                       f"parameters are {sorted(params)}.")
+    want = jax.tree.map(lambda a: (tuple(a.shape), str(a.dtype)), params[name])
+    got = jax.tree.map(lambda a: (tuple(np.shape(a)), str(np.asarray(a).dtype)), given)
+    if want != got:
+      raise ValueError(f"init_params[{name!r}] does not match the model's {name!r} parameters "
+                       f"(shapes, dtypes): got {got}, the model has {want}.")
+    params[name] = jax.tree.map(jnp.asarray, given)
+  state = state.replace(params=params)
+  if getattr(state, "ema_params", None) is not None:
+    state = state.replace(ema_params=jax.tree.map(jnp.copy, params))
+  return state
+
+
+def _fit(model, data, config, workdir, mesh, hparams, init_params=None) -> Result:
   runtime.tune_malloc()                                  # fewer page faults on CPU; see runtime
   eval_batch_size = -(-config.eval_batch_size // mesh.devices.size) * mesh.devices.size
   loss = config.loss or metrics.default_loss(data.num_classes)
@@ -187,9 +218,10 @@ def _fit(model, data, config, workdir, mesh, hparams) -> Result:
                             weight_decay=config.weight_decay, clip_norm=config.clip_norm or None)
   replicated = NamedSharding(mesh, P())
   sample = data.train.train_batch(0, config.batch_size, config.seed)
-  state = replicate(train.create_train_state(model, init_key, sample, tx,
-                                            ema_decay=config.ema_decay,
-                                            stateful=data.train.stateful), mesh)
+  state = replicate(with_params(train.create_train_state(model, init_key, sample, tx,
+                                                        ema_decay=config.ema_decay,
+                                                        stateful=data.train.stateful),
+                                init_params), mesh)
   eval_step = train.stream_eval_step if data.train.stateful else train.eval_step
   eval_fn = jax.jit(functools.partial(eval_step, loss=loss), out_shardings=replicated)
   run = _Run(config=config, data=data, mesh=mesh,
