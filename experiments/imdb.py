@@ -54,8 +54,9 @@ reached 87.82 % validation accuracy after the first epoch against the default's 
 89.56 % after the fifth against 89.66 %: not adopted (that run also printed its test line,
 88.61 %; nothing was chosen from it). Pretraining Embedding + LSTM(32) as a language model
 first (imdb_lm_pretraining.py, Dai & Le 2015's LM-LSTM, the next word among the 500 most
-frequent or "other") did not leave the unigram solution in one epoch (~5 min on 2 cores;
-a full 10,000-word softmax ran at ~15 min per epoch), so it was stopped: within this
+frequent or "other") did not leave the unigram solution in one epoch (~4 min on 2 cores
+with other jobs running; an earlier try with the 2,000 most frequent words ran at 0.3 steps/s,
+~15 min per epoch, and was stopped, its log not kept), so it was stopped: within this
 experiment's 15-minute budget it is no help.
 
 Writes to --workdir (default runs/imdb/<model>): history.png (seed 001's two figures: training

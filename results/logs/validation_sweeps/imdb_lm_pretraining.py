@@ -3,8 +3,8 @@ classifier (Dai & Le 2015, "Semi-supervised Sequence Learning": LM-LSTM); a prob
 not adopted (log: imdb_lm_pretraining_K_500.log here).
 
 The LM: imdb.py's Embedding(10000, 32) -> LSTM(32) -> next word among the K most frequent words
-plus one class for every other word (a full 10,000-way softmax ran at 0.3 steps/s on 2 cores:
-~15 min per epoch), Adam 2e-3 with warm-up and cosine, batches of 64 reviews; then the
+plus one class for every other word (K=2000 ran at 0.3 steps/s on 2 cores with other jobs
+running, ~15 min per epoch; that run was stopped and its log not kept), Adam 2e-3 with warm-up and cosine, batches of 64 reviews; then the
 classifier starts from the LM's embedding and encoder (trainer.fit(init_params=...)) with
 imdb.py's default settings.
   .venv/bin/python results/logs/validation_sweeps/imdb_lm_pretraining.py seed=0 K=500 lm_epochs=1
