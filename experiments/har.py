@@ -57,7 +57,7 @@ Probes of 2026-12-03 (5 subjects held out, final validation accuracy; sweep.sh l
   --l2=1e-4, seeds 0 / 1                        87.32 % / stopped at step 2000 (not adopted)
   --input_dropout=0.1, seeds 0 / 1 / 2          92.95 / 92.21 / 92.95 % against 93.23 / 90.90 /
                                                 89.53 % (seed 2 run on 2026-12-03): means 92.70
-                                                against 91.22 %, higher on 2 of 3 seeds, spread
+                                                against 91.22 %, higher on 2 of 3 seeds, range
                                                 0.74 against 3.70 points. The next default
                                                 change; not yet adopted because the reproduce rows
                                                 (har_bilstm_seed0-2, har_bilstm_validation, ~20
