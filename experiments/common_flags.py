@@ -37,8 +37,9 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
                                                       "the output layer."))
   flags.DEFINE_float("recurrent_dropout", 0.0, help_("recurrent_dropout",
                                                      "Variational dropout on h inside the loop."))
-  flags.DEFINE_float("input_dropout", 0.0, "Dropout on each recurrent layer's inputs, one mask "
-                     "per sequence (Keras' dropout=).")
+  flags.DEFINE_float("input_dropout", 0.0, help_("input_dropout", "Dropout on each recurrent "
+                                                 "layer's inputs, one mask per sequence (Keras' "
+                                                 "dropout=)."))
   flags.DEFINE_enum("implementation", "auto", recurrence.IMPLEMENTATIONS,
                     "Recurrence backend: auto, scan (lax.scan: dynamic unrolling), static (a "
                     "Python loop: TF's static_rnn), fused or cudnn (rnnjax.layers.Recurrent).")

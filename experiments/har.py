@@ -94,8 +94,9 @@ from rnnjax.data import uci_har
 LEARNING_RATES = {"bilstm": 3e-3, "bigru": 3e-3, "lstm2": 3e-3, "multilstm": 3e-3}
 DEFAULT_LEARNING_RATE = 1e-3  # seed 000's
 # Other flags whose default depends on the preset (a flag given on the command line wins):
-# bilstm's dropouts and step count, chosen on the validation subjects (docstring).
-PRESET_DEFAULTS = {"bilstm": dict(dropout=0.3, recurrent_dropout=0.2, num_steps=10000)}
+# bilstm's dropouts (input, recurrent, before the classifier) and step count, chosen on the validation subjects (docstring).
+PRESET_DEFAULTS = {"bilstm": dict(dropout=0.3, recurrent_dropout=0.2, input_dropout=0.1,
+                                  num_steps=10000)}
 
 
 common_flags.define("har", data_folder="uci_har", learning_rate=None, schedule="warmup_cosine",
@@ -103,6 +104,7 @@ common_flags.define("har", data_folder="uci_har", learning_rate=None, schedule="
                         "learning_rate": "default: LEARNING_RATES for the preset",
                         "dropout": "default: PRESET_DEFAULTS for the preset",
                         "recurrent_dropout": "default: PRESET_DEFAULTS for the preset",
+                        "input_dropout": "default: PRESET_DEFAULTS for the preset",
                         "l2": "seed 000: 1e-3", "batch_size": "a multiple of the device count"})
 common_flags.define_steps(num_steps=5000, eval_every=500)   # bilstm: PRESET_DEFAULTS
 flags.DEFINE_bool("standardize", True, "Scale channels by train mean / std.")
@@ -147,8 +149,9 @@ def preset_value(name: str, model: str):
 
 
 def dropouts(model: str) -> dict[str, float]:
-  """dropout and recurrent_dropout for `model` (preset_value)."""
-  return {name: preset_value(name, model) for name in ("dropout", "recurrent_dropout")}
+  """dropout, recurrent_dropout and input_dropout for `model` (preset_value)."""
+  return {name: preset_value(name, model)
+          for name in ("dropout", "recurrent_dropout", "input_dropout")}
 
 
 def regularizers(model: str) -> dict[str, float]:

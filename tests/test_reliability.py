@@ -236,16 +236,23 @@ class CommandLineTest(absltest.TestCase):
 
   def test_har_presets_have_their_own_defaults_and_flags_given_win(self):
     out = _parse_har_flags([["--model=bilstm"], ["--model=bilstm", "--dropout=0"],
-                            ["--model=bilstm", "--num_steps=5000"], ["--model=lstm"]],
-                           show_dropouts=True)
+                            ["--model=bilstm", "--num_steps=5000"], ["--model=lstm"],
+                            ["--model=bilstm", "--input_dropout=0"]], show_dropouts=True)
     self.assertEqual(out["--model=bilstm"],
-                     "ok lr=0.003 steps=10000 [('dropout', 0.3), ('recurrent_dropout', 0.2)]")
+                     "ok lr=0.003 steps=10000 [('dropout', 0.3), ('input_dropout', 0.1), "
+                     "('recurrent_dropout', 0.2)]")
     self.assertEqual(out["--model=bilstm --dropout=0"],
-                     "ok lr=0.003 steps=10000 [('dropout', 0.0), ('recurrent_dropout', 0.2)]")
+                     "ok lr=0.003 steps=10000 [('dropout', 0.0), ('input_dropout', 0.1), "
+                     "('recurrent_dropout', 0.2)]")
     self.assertEqual(out["--model=bilstm --num_steps=5000"],
-                     "ok lr=0.003 steps=5000 [('dropout', 0.3), ('recurrent_dropout', 0.2)]")
+                     "ok lr=0.003 steps=5000 [('dropout', 0.3), ('input_dropout', 0.1), "
+                     "('recurrent_dropout', 0.2)]")
     self.assertEqual(out["--model=lstm"],
-                     "ok lr=0.001 steps=5000 [('dropout', 0.0), ('recurrent_dropout', 0.0)]")
+                     "ok lr=0.001 steps=5000 [('dropout', 0.0), ('input_dropout', 0.0), "
+                     "('recurrent_dropout', 0.0)]")
+    self.assertEqual(out["--model=bilstm --input_dropout=0"],
+                     "ok lr=0.003 steps=10000 [('dropout', 0.3), ('input_dropout', 0.0), "
+                     "('recurrent_dropout', 0.2)]")
 
   def test_bad_flags_are_refused_at_parse_time_naming_the_flag(self):
     cases = [["--learning_rate=0"], ["--learning_rate=-0.1"], ["--learning_rate=nan"],
