@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -168,7 +169,7 @@ def run(row: Row, dirs: dict[str, str]) -> dict:
   with open(os.path.join(folder, "log.txt")) as f:
     finals = final_values(FINAL.findall(f.read()))
   shown = ["python"] + [os.path.relpath(a) if a.endswith(".py") else a for a in argv[1:]]
-  record = {"row": row.name, "date": time.strftime("%Y-%m-%d %H:%M"), "command": " ".join(shown),
+  record = {"row": row.name, "date": time.strftime("%Y-%m-%d %H:%M"), "command": shlex.join(shown),
             "final": finals, "wall_s": round(wall, 1), "status": status,
             "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}
   print(f"{row.name}: {finals or 'no Final line'} ({wall:.0f} s, exit {status})", flush=True)
@@ -221,29 +222,34 @@ def seed_summary(records: list[dict]) -> list[str]:
           *lines]
 
 
-def write(records: list[dict], env: dict) -> str:
-  """results.json and results.md in --out (rows in the order of ROWS); returns the markdown.
-  A row run under other package versions than this run says so in its own column."""
+def write(records: list[dict], env: dict, out: str | None = None) -> str:
+  """results.json and results.md in `out` (default --out; rows in the order of ROWS); returns
+  the markdown. A row run on another machine or under other package versions than this run
+  names them in its "run on" column."""
+  out = out or FLAGS.out
   order = {r.name: i for i, r in enumerate(ROWS)}
   records = sorted(records, key=lambda r: order.get(r["row"], len(order)))
-  with open(os.path.join(FLAGS.out, "results.json"), "w") as f:
+  with open(os.path.join(out, "results.json"), "w") as f:
     json.dump({"environment": env, "rows": records}, f, indent=1)
   versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
   lines = ["# rnnjax results" + (" (quick smoke run: not results)" if env["quick"] else ""), "",
-           f"Made by `python experiments/reproduce.py{' --quick' if env['quick'] else ''}` on "
-           f"{env['date']}: {env['cpu']}, {env['cores']} cores, Python {env['python']}; "
-           f"{versions}.", "",
+           f"Last run of `python experiments/reproduce.py{' --quick' if env['quick'] else ''}`"
+           f" on {env['date']}: {env['cpu']}, {env['cores']} cores, Python {env['python']}; "
+           f"{versions}. Rows of earlier runs keep their own date, and name their machine and "
+           "package versions where these differ.", "",
            "| row | final metric | wall time | load (before/after) | exit | run on | command |",
            "|---|---|---:|---|---|---|---|"]
   for r in records:
     finals = "; ".join(f"{k}: {v}" for k, v in r["final"].items()) or "-"
-    other = r.get("environment", env)["versions"]
-    when = r.get("date", "") + ("" if other == env["versions"] else " (" + ", ".join(
-        f"{k} {v}" for k, v in other.items() if v) + ")")
+    then = r.get("environment", env)
+    differs = [then["cpu"]] if then.get("cpu", env["cpu"]) != env["cpu"] else []
+    if then["versions"] != env["versions"]:
+      differs += [f"{k} {v}" for k, v in then["versions"].items() if v]
+    when = r.get("date", "") + (f" ({', '.join(differs)})" if differs else "")
     lines.append(f"| {r['row']} | {finals} | {r['wall_s']:.0f} s | {r['load_before']} / "
                  f"{r['load_after']} | {r['status']} | {when} | `{r['command']}` |")
   text = "\n".join(lines + seed_summary(records)) + "\n"
-  with open(os.path.join(FLAGS.out, "results.md"), "w") as f:
+  with open(os.path.join(out, "results.md"), "w") as f:
     f.write(text)
   return text
 

@@ -61,6 +61,26 @@ class ReproduceTest(absltest.TestCase):
     self.assertIn("| jena_gru | test accuracy | 2 | 0.3705 | 0.0106 | jena_gru, jena_gru_seed1 |",
                   mae)                                   # the rows' precision, no "(2.86" unit
 
+  def test_the_table_quotes_commands_and_names_the_machine_of_rows_run_elsewhere(self):
+    sys.path.insert(0, os.path.join(ROOT, "experiments"))
+    import reproduce  # noqa: E402
+    env = {"versions": {"jax": "0.10.2"}, "python": "3.11", "cpu": "Intel Xeon", "cores": 2,
+           "date": "2026-12-03", "quick": False}
+    row = lambda name, command, **then: {  # noqa: E731
+        "row": name, "final": {"test accuracy": "90.00 %"}, "wall_s": 1.0, "status": 0,
+        "load_before": 0.1, "load_after": 0.2, "date": "2026-12-0x", "command": command,
+        **({"environment": {**env, **then}} if then else {})}
+    with tempfile.TemporaryDirectory() as tmp:
+      table = reproduce.write([
+          row("har_lstm", reproduce.shlex.join(["python", "--data_dir=/a b"])),
+          row("har_gru", "python", cpu="AMD EPYC"),
+          row("har_rnn", "python", versions={"jax": "0.9.0"})], env, out=tmp)
+    self.assertIn("`python '--data_dir=/a b'`", table)           # pastes into a shell as run
+    self.assertIn("| 2026-12-0x (AMD EPYC) |", table)
+    self.assertIn("| 2026-12-0x (jax 0.9.0) |", table)
+    self.assertIn("| har_lstm | test accuracy: 90.00 % | 1 s | 0.1 / 0.2 | 0 | 2026-12-0x | ",
+                  table)                                          # this run's machine: unnamed
+
   def test_an_unknown_row_is_refused_naming_the_rows(self):
     done = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "reproduce.py"),
                            "--only=nope"], capture_output=True, text=True, timeout=60)
