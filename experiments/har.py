@@ -60,6 +60,10 @@ Probes of 2026-12-03 (5 subjects held out, final validation accuracy; sweep.sh l
                                                 against 91.22 %, higher on 2 of 3 seeds, range
                                                 0.74 against 3.70 points: adopted
                                                 (PRESET_DEFAULTS) on 2026-12-03.
+  Then, on top of input dropout 0.1 (seed 0 only; seeds 1 and 2 were stopped to free the
+  machine, as seed 0 lost 0.9-1.9 points):
+  --input_dropout=0.2                           91.01 % against 92.95 %   (not adopted)
+  --l2=3e-3                                     92.09 % against 92.95 %   (not adopted)
 LEARNING_RATES checked on the validation subjects (5000 steps, seed 0 unless said, the defaults
 otherwise): bigru 1e-3 89.42 %, 3e-3 90.16 % (3e-3 confirmed); lstm2 1e-3 89.70 %, 3e-3 89.14 %
 on seed 0 and 89.93 %, 92.49 % on seed 1 (2026-12-03; means 89.82 / 90.82 %: the test-picked
