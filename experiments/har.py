@@ -19,11 +19,12 @@ split the progress lines show the test split, for the record only: nothing is ch
 runs the default with the 5 subjects held out and reports validation and test accuracy.
 
 bilstm's defaults (dropout 0.3 before the classifier, recurrent dropout 0.2, input dropout 0.1,
-peak learning rate 3e-3, 10000 steps) were chosen on the VALIDATION subjects: seed 0, 5000 steps of 100,
-standardized inputs, adam with warm-up + cosine, l2 1e-3, 5 training subjects held out; runs of
-2026-12-02 (jax 0.10.2, flax 0.12.8, 2 CPU cores, ~4.5 min each), validation accuracy at steps
-1000 / 3000 / 5000 (the last decides; the test split was not read for the choice; logs/ is
-results/logs/, the other rows' logs and script are in results/logs/validation_sweeps/):
+peak learning rate 3e-3, 10000 steps) were chosen on the VALIDATION subjects, in the three rounds
+below. First: seed 0, 5000 steps of 100, standardized inputs, adam with warm-up + cosine, l2
+1e-3, 5 training subjects held out; runs of 2026-12-02 (jax 0.10.2, flax 0.12.8, 2 CPU cores,
+~4.5 min each), validation accuracy at steps 1000 / 3000 / 5000 (the last decides; the test
+split was not read for the choice; logs/ is results/logs/, the other rows' logs and script are
+in results/logs/validation_sweeps/):
   --learning_rate=1e-3                          86.86 / 88.34 / 89.02 %
   (lr 3e-3, the previous default)               90.39 / 89.08 / 89.87 %  (logs/har_bilstm.log)
   --readout=mean                                90.39 / 89.99 / 88.85 %
@@ -53,7 +54,7 @@ preset (resbilstm: 2 bidirectional layers, the second adding its input) with bil
 rate and dropouts, 5000 steps, seed 0: 92.04 % against bilstm's 92.89 % in the same setting
 (results/logs/validation_sweeps/har_model_resbilstm_*_num_steps_5000.log): not adopted.
 The other presets keep seed 000's dropout (none) and the learning rates in LEARNING_RATES.
-Probes of 2026-12-03 (5 subjects held out, final validation accuracy; sweep.sh logs):
+Third, probes of 2026-12-03 (5 subjects held out, final validation accuracy; sweep.sh logs):
   --l2=1e-4, seeds 0 / 1                        87.32 % / stopped at step 2000 (not adopted)
   --input_dropout=0.1, seeds 0 / 1 / 2          92.95 / 92.21 / 92.95 % against 93.23 / 90.90 /
                                                 89.53 % (seed 2 run on 2026-12-03): means 92.70
@@ -99,7 +100,8 @@ from rnnjax.data import uci_har
 LEARNING_RATES = {"bilstm": 3e-3, "bigru": 3e-3, "lstm2": 3e-3, "multilstm": 3e-3}
 DEFAULT_LEARNING_RATE = 1e-3  # seed 000's
 # Other flags whose default depends on the preset (a flag given on the command line wins):
-# bilstm's dropouts (input, recurrent, before the classifier) and step count, chosen on the validation subjects (docstring).
+# bilstm's dropouts (on the inputs, on h in the loop, before the classifier) and step count,
+# chosen on the validation subjects (docstring).
 PRESET_DEFAULTS = {"bilstm": dict(dropout=0.3, recurrent_dropout=0.2, input_dropout=0.1,
                                   num_steps=10000)}
 
