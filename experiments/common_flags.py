@@ -84,11 +84,12 @@ def define(task: str, *, data_folder: str | None = None, model: str = "lstm",
   flags.register_validator("clip_norm", math.isfinite, "must be finite (<= 0: no clipping)")
 
 
-def define_readout(default: str = "last") -> None:
-  """--readout, for the experiments whose model reads one prediction out of the sequence."""
+def define_readout(default: str = "last", note: str | None = None) -> None:
+  """--readout, for the experiments whose model reads one prediction out of the sequence;
+  `note` adds to its help text."""
   flags.DEFINE_enum("readout", default, models.READOUTS, "What the classifier sees: the last "
                     "output (the seeds'), the mean output over the valid steps, or their "
-                    "elementwise maximum (global max pooling).")
+                    "elementwise maximum (global max pooling)" + (f" ({note})." if note else "."))
 
 
 def define_steps(num_steps: int, eval_every: int) -> None:

@@ -100,10 +100,10 @@ from rnnjax.data import uci_har
 LEARNING_RATES = {"bilstm": 3e-3, "bigru": 3e-3, "lstm2": 3e-3, "multilstm": 3e-3}
 DEFAULT_LEARNING_RATE = 1e-3  # seed 000's
 # Other flags whose default depends on the preset (a flag given on the command line wins):
-# bilstm's dropouts (on the inputs, on h in the loop, before the classifier) and step count,
-# chosen on the validation subjects (docstring).
+# bilstm's dropouts (on the inputs, on h in the loop, before the classifier), readout and step
+# count, chosen on the validation subjects (docstring).
 PRESET_DEFAULTS = {"bilstm": dict(dropout=0.3, recurrent_dropout=0.2, input_dropout=0.1,
-                                  num_steps=10000)}
+                                  readout="max", num_steps=10000)}
 
 
 common_flags.define("har", data_folder="uci_har", learning_rate=None, schedule="warmup_cosine",
@@ -125,7 +125,7 @@ flags.DEFINE_float("input_scaling", 0.0, "Training only: multiply each window's 
                    lower_bound=0.0)
 flags.DEFINE_float("input_noise", 0.0, "Training only: add Normal(0, this) noise to every "
                    "standardised value (Keras' GaussianNoise); 0: off.", lower_bound=0.0)
-common_flags.define_readout()
+common_flags.define_readout(note="default: PRESET_DEFAULTS for the preset, else last")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common_flags)  # --help lists the shared flags too
 
@@ -168,7 +168,9 @@ def regularizers(model: str) -> dict[str, float]:
 
 
 def build_model(name: str, hidden_size: int):
-  return models.build(name, num_classes=uci_har.NUM_CLASSES, readout=FLAGS.readout,
+  """Preset `name` with the flags' options and its own defaults (preset_value)."""
+  return models.build(name, num_classes=uci_har.NUM_CLASSES,
+                      readout=preset_value("readout", name),
                       **common_flags.model_kwargs(hidden_size, **regularizers(name)))
 
 
@@ -177,7 +179,8 @@ def train_from_flags() -> trainer.Result:
   data = load_data()
   return common_flags.fit(build_model(FLAGS.model, FLAGS.hidden_size), data,
                           config(FLAGS.model), "har", standardize=FLAGS.standardize,
-                          readout=FLAGS.readout, validation_subjects=FLAGS.validation_subjects,
+                          readout=preset_value("readout", FLAGS.model),
+                          validation_subjects=FLAGS.validation_subjects,
                           **regularizers(FLAGS.model))
 
 

@@ -212,7 +212,8 @@ for args in json.loads(sys.argv_json):
     config = har.config(flags.FLAGS.model)
     out[" ".join(args)] = "ok lr=%r steps=%d" % (config.learning_rate, config.num_steps)
     if "--show_dropouts" in sys.argv_extra:
-      out[" ".join(args)] += " %r" % sorted(har.dropouts(flags.FLAGS.model).items())
+      out[" ".join(args)] += " %r readout=%s" % (sorted(har.dropouts(flags.FLAGS.model).items()),
+                                                 har.preset_value("readout", flags.FLAGS.model))
   except Exception as e:
     out[" ".join(args)] = "%s: %s" % (type(e).__name__, e)
 print(json.dumps(out))
@@ -237,22 +238,26 @@ class CommandLineTest(absltest.TestCase):
   def test_har_presets_have_their_own_defaults_and_flags_given_win(self):
     out = _parse_har_flags([["--model=bilstm"], ["--model=bilstm", "--dropout=0"],
                             ["--model=bilstm", "--num_steps=5000"], ["--model=lstm"],
-                            ["--model=bilstm", "--input_dropout=0"]], show_dropouts=True)
+                            ["--model=bilstm", "--input_dropout=0"],
+                            ["--model=bilstm", "--readout=last"]], show_dropouts=True)
     self.assertEqual(out["--model=bilstm"],
                      "ok lr=0.003 steps=10000 [('dropout', 0.3), ('input_dropout', 0.1), "
-                     "('recurrent_dropout', 0.2)]")
+                     "('recurrent_dropout', 0.2)] readout=max")
     self.assertEqual(out["--model=bilstm --dropout=0"],
                      "ok lr=0.003 steps=10000 [('dropout', 0.0), ('input_dropout', 0.1), "
-                     "('recurrent_dropout', 0.2)]")
+                     "('recurrent_dropout', 0.2)] readout=max")
     self.assertEqual(out["--model=bilstm --num_steps=5000"],
                      "ok lr=0.003 steps=5000 [('dropout', 0.3), ('input_dropout', 0.1), "
-                     "('recurrent_dropout', 0.2)]")
+                     "('recurrent_dropout', 0.2)] readout=max")
     self.assertEqual(out["--model=lstm"],
                      "ok lr=0.001 steps=5000 [('dropout', 0.0), ('input_dropout', 0.0), "
-                     "('recurrent_dropout', 0.0)]")
+                     "('recurrent_dropout', 0.0)] readout=last")
+    self.assertEqual(out["--model=bilstm --readout=last"],
+                     "ok lr=0.003 steps=10000 [('dropout', 0.3), ('input_dropout', 0.1), "
+                     "('recurrent_dropout', 0.2)] readout=last")
     self.assertEqual(out["--model=bilstm --input_dropout=0"],
                      "ok lr=0.003 steps=10000 [('dropout', 0.3), ('input_dropout', 0.0), "
-                     "('recurrent_dropout', 0.2)]")
+                     "('recurrent_dropout', 0.2)] readout=max")
 
   def test_bad_flags_are_refused_at_parse_time_naming_the_flag(self):
     cases = [["--learning_rate=0"], ["--learning_rate=-0.1"], ["--learning_rate=nan"],
