@@ -71,7 +71,11 @@ Third, probes of 2026-12-03 (5 subjects held out, final validation accuracy; swe
                                                 step 6000 on: 93.30 against 92.85 %, the same 2
                                                 seeds): adopted (PRESET_DEFAULTS). Its training
                                                 accuracy rises faster too (95.3 % at step 3000
-                                                on seed 0, against 94.0 %).
+                                                on seed 0, against 94.0 %). Logs:
+                                                har_readout_max_seed_{0,1,2}.log against
+                                                har_input_dropout_0.1.log,
+                                                har_input_dropout_0.1_seed_1.log,
+                                                har_seed_2_input_dropout_0.1.log.
 LEARNING_RATES checked on the validation subjects (5000 steps, seed 0 unless said, the defaults
 otherwise): bigru 1e-3 89.42 %, 3e-3 90.16 % (3e-3 confirmed); lstm2 1e-3 89.70 %, 3e-3 89.14 %
 on seed 0 and 89.93 %, 92.49 % on seed 1 (2026-12-03; means 89.82 / 90.82 %: the test-picked

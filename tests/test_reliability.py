@@ -236,28 +236,20 @@ def _parse_har_flags(cases: list[list[str]], show_dropouts: bool = False) -> dic
 class CommandLineTest(absltest.TestCase):
 
   def test_har_presets_have_their_own_defaults_and_flags_given_win(self):
-    out = _parse_har_flags([["--model=bilstm"], ["--model=bilstm", "--dropout=0"],
-                            ["--model=bilstm", "--num_steps=5000"], ["--model=lstm"],
-                            ["--model=bilstm", "--input_dropout=0"],
-                            ["--model=bilstm", "--readout=last"]], show_dropouts=True)
-    self.assertEqual(out["--model=bilstm"],
-                     "ok lr=0.003 steps=10000 [('dropout', 0.3), ('input_dropout', 0.1), "
-                     "('recurrent_dropout', 0.2)] readout=max")
-    self.assertEqual(out["--model=bilstm --dropout=0"],
-                     "ok lr=0.003 steps=10000 [('dropout', 0.0), ('input_dropout', 0.1), "
-                     "('recurrent_dropout', 0.2)] readout=max")
-    self.assertEqual(out["--model=bilstm --num_steps=5000"],
-                     "ok lr=0.003 steps=5000 [('dropout', 0.3), ('input_dropout', 0.1), "
-                     "('recurrent_dropout', 0.2)] readout=max")
-    self.assertEqual(out["--model=lstm"],
-                     "ok lr=0.001 steps=5000 [('dropout', 0.0), ('input_dropout', 0.0), "
-                     "('recurrent_dropout', 0.0)] readout=last")
-    self.assertEqual(out["--model=bilstm --readout=last"],
-                     "ok lr=0.003 steps=10000 [('dropout', 0.3), ('input_dropout', 0.1), "
-                     "('recurrent_dropout', 0.2)] readout=last")
-    self.assertEqual(out["--model=bilstm --input_dropout=0"],
-                     "ok lr=0.003 steps=10000 [('dropout', 0.3), ('input_dropout', 0.0), "
-                     "('recurrent_dropout', 0.2)] readout=max")
+    # args -> (learning rate, steps, dropout, input_dropout, recurrent_dropout, readout)
+    expected = {
+        "--model=bilstm": ("0.003", 10000, 0.3, 0.1, 0.2, "max"),
+        "--model=bilstm --dropout=0": ("0.003", 10000, 0.0, 0.1, 0.2, "max"),
+        "--model=bilstm --num_steps=5000": ("0.003", 5000, 0.3, 0.1, 0.2, "max"),
+        "--model=lstm": ("0.001", 5000, 0.0, 0.0, 0.0, "last"),
+        "--model=bilstm --readout=last": ("0.003", 10000, 0.3, 0.1, 0.2, "last"),
+        "--model=bilstm --input_dropout=0": ("0.003", 10000, 0.3, 0.0, 0.2, "max")}
+    out = _parse_har_flags([args.split() for args in expected], show_dropouts=True)
+    for args, (lr, steps, dropout, input_dropout, recurrent_dropout, readout) in expected.items():
+      self.assertEqual(out[args], f"ok lr={lr} steps={steps} [('dropout', {dropout}), "
+                                  f"('input_dropout', {input_dropout}), "
+                                  f"('recurrent_dropout', {recurrent_dropout})] "
+                                  f"readout={readout}", args)
 
   def test_bad_flags_are_refused_at_parse_time_naming_the_flag(self):
     cases = [["--learning_rate=0"], ["--learning_rate=-0.1"], ["--learning_rate=nan"],
