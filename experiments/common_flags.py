@@ -107,6 +107,15 @@ def model_kwargs(hidden_size: int | None = None, **overrides) -> dict:
               input_dropout=FLAGS.input_dropout, implementation=FLAGS.implementation) | overrides
 
 
+def preset_value(presets: dict[str, dict], name: str, model: str):
+  """Flag --name's value when given on the command line, else `model`'s default in `presets`
+  (an experiment's PRESET_DEFAULTS: values chosen on validation data for that preset), else
+  the flag's default."""
+  if FLAGS[name].present:
+    return FLAGS[name].value
+  return presets.get(model, {}).get(name, FLAGS[name].value)
+
+
 def workdir(task: str, name: str | None = None) -> str:
   """--workdir, else runs/<task>/<name or --model>."""
   return FLAGS.workdir or trainer.default_workdir(task, name or FLAGS.model)

@@ -163,9 +163,7 @@ def load_data():
 def preset_value(name: str, model: str):
   """Flag --name's value when given, else `model`'s default in PRESET_DEFAULTS, else the flag's
   default."""
-  if FLAGS[name].present:
-    return FLAGS[name].value
-  return PRESET_DEFAULTS.get(model, {}).get(name, FLAGS[name].value)
+  return common_flags.preset_value(PRESET_DEFAULTS, name, model)
 
 
 def dropouts(model: str) -> dict[str, float]:
