@@ -251,18 +251,20 @@ class CommandLineTest(absltest.TestCase):
                                   f"('recurrent_dropout', {recurrent_dropout})] "
                                   f"readout={readout}", args)
 
-  def test_imdb_lstm_has_its_own_input_dropout_and_the_flag_given_wins(self):
+  def test_imdb_lstm_has_its_own_input_dropout_and_digits_and_flags_given_win(self):
     script = ("import sys; sys.argv = ['imdb.py']; import imdb; from absl import flags\n"
-              "for args in (['--model=lstm'], ['--model=lstm', '--input_dropout=0'],"
-              " ['--model=gru'], ['--model=rnn', '--input_dropout=0.2']):\n"
+              "for args in (['--model=lstm'], ['--model=lstm', '--input_dropout=0', '--nodigits'],"
+              " ['--model=gru'], ['--model=rnn', '--input_dropout=0.2', '--digits']):\n"
               "  flags.FLAGS.unparse_flags(); flags.FLAGS(['imdb.py'] + args)\n"
-              "  print(imdb.preset_value('input_dropout', flags.FLAGS.model))")
+              "  print('%s,%s' % tuple(imdb.preset_value(name, flags.FLAGS.model)\n"
+              "                       for name in ('input_dropout', 'digits')))")
     env = {**os.environ, "JAX_PLATFORMS": "cpu",
            "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "experiments"), ROOT])}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                           text=True, timeout=120)
     self.assertEqual(done.returncode, 0, done.stderr[-3000:])
-    self.assertEqual(done.stdout.split()[-4:], ["0.3", "0.0", "0.0", "0.2"])
+    self.assertEqual(done.stdout.split()[-4:], ["0.3,True", "0.0,False", "0.0,False",
+                                                "0.2,True"])
 
   def test_bad_flags_are_refused_at_parse_time_naming_the_flag(self):
     cases = [["--learning_rate=0"], ["--learning_rate=-0.1"], ["--learning_rate=nan"],
