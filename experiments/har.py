@@ -97,6 +97,8 @@ dropout (2026-12-02): 91.15 / 90.75 / 91.49 % (mean 91.13 %, std 0.37), held out
 validation, 91.26 % test; the 5000-step defaults before that, held out: 90.35 / 89.29 / 90.15 %
 test (mean 89.93 %).
 """
+import functools
+
 from absl import app, flags
 
 import common_flags  # experiments/ is on sys.path when this file runs
@@ -160,10 +162,8 @@ def load_data():
                       validation_subjects=FLAGS.validation_subjects)
 
 
-def preset_value(name: str, model: str):
-  """Flag --name's value when given, else `model`'s default in PRESET_DEFAULTS, else the flag's
-  default."""
-  return common_flags.preset_value(PRESET_DEFAULTS, name, model)
+# preset_value(name, model): --name when given, else PRESET_DEFAULTS[model][name], else the default.
+preset_value = functools.partial(common_flags.preset_value, PRESET_DEFAULTS)
 
 
 def dropouts(model: str) -> dict[str, float]:

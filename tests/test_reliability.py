@@ -225,12 +225,17 @@ def _parse_har_flags(cases: list[list[str]], show_dropouts: bool = False) -> dic
   the dropout rates) or the error."""
   script = _FLAG_SCRIPT.replace("sys.argv_json", repr(json.dumps(cases))).replace(
       "sys.argv_extra", repr(["--show_dropouts"] if show_dropouts else []))
+  return json.loads(_run_with_experiments(script).strip().splitlines()[-1])
+
+
+def _run_with_experiments(script: str) -> str:
+  """stdout of python -c `script` with experiments/ importable (one subprocess)."""
   env = {**os.environ, "JAX_PLATFORMS": "cpu",
          "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "experiments"), ROOT])}
   done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                         text=True, timeout=120)
   assert done.returncode == 0, done.stderr[-3000:]
-  return json.loads(done.stdout.strip().splitlines()[-1])
+  return done.stdout
 
 
 class CommandLineTest(absltest.TestCase):
@@ -258,13 +263,8 @@ class CommandLineTest(absltest.TestCase):
               "  flags.FLAGS.unparse_flags(); flags.FLAGS(['imdb.py'] + args)\n"
               "  print('%s,%s' % tuple(imdb.preset_value(name, flags.FLAGS.model)\n"
               "                       for name in ('input_dropout', 'digits')))")
-    env = {**os.environ, "JAX_PLATFORMS": "cpu",
-           "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "experiments"), ROOT])}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=120)
-    self.assertEqual(done.returncode, 0, done.stderr[-3000:])
-    self.assertEqual(done.stdout.split()[-4:], ["0.3,True", "0.0,False", "0.0,False",
-                                                "0.2,True"])
+    self.assertEqual(_run_with_experiments(script).split()[-4:],
+                     ["0.3,True", "0.0,False", "0.0,False", "0.2,True"])
 
   def test_bad_flags_are_refused_at_parse_time_naming_the_flag(self):
     cases = [["--learning_rate=0"], ["--learning_rate=-0.1"], ["--learning_rate=nan"],
