@@ -17,6 +17,7 @@ import tempfile
 
 from absl.testing import absltest, parameterized
 
+import conftest
 from test_experiments import EXPERIMENTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -156,7 +157,7 @@ class NotebookRunTest(parameterized.TestCase):
     with tempfile.TemporaryDirectory() as tmp:
       env = {**os.environ, "PYTHONPATH": os.pathsep.join(
                  [ROOT, os.path.join(ROOT, "experiments"), os.environ.get("PYTHONPATH", "")]),
-             "JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+             "JAX_PLATFORMS": "cpu", "XLA_FLAGS": conftest.xla_flags(2),
              "JAX_NUMPY_RANK_PROMOTION": "raise", "MPLBACKEND": "Agg",
              "RNNJAX_DATA_DIR": os.path.join(tmp, "cache")}
       entry = None

@@ -15,6 +15,7 @@ import tempfile
 import numpy as np
 from absl.testing import absltest, parameterized
 
+import conftest
 import seed_fixtures
 from seed_fixtures import EXPERIMENTS as SEED_EXPERIMENTS
 
@@ -82,7 +83,7 @@ class ExperimentSmokeTest(parameterized.TestCase):
       data_flags = fixture(os.path.join(tmp, "data"))
       workdir = os.path.join(tmp, "workdir")
       env = {**os.environ, "JAX_PLATFORMS": "cpu", "RNNJAX_DATA_DIR": os.path.join(tmp, "cache"),
-             "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}   # 8: EightDeviceTest
+             "XLA_FLAGS": conftest.xla_flags(2)}   # 8: EightDeviceTest
       command = [sys.executable, os.path.join(ROOT, "experiments", script),
                  f"--workdir={workdir}", *flags, *(f"--{k}={v}" for k, v in data_flags.items())]
       done = subprocess.run(command, env=env, cwd=tmp, capture_output=True, text=True,
@@ -109,7 +110,7 @@ class EightDeviceTest(absltest.TestCase):
       with tempfile.TemporaryDirectory() as tmp:
         data_flags = fixture(os.path.join(tmp, "data"))
         env = {**os.environ, "JAX_PLATFORMS": "cpu",
-               "XLA_FLAGS": "--xla_force_host_platform_device_count=8"}
+               "XLA_FLAGS": conftest.xla_flags(8)}
         done = subprocess.run(
             [sys.executable, os.path.join(ROOT, "experiments", script), "--hidden_size=4",
              f"--workdir={os.path.join(tmp, 'run')}", "--validation_subjects=1" if script ==

@@ -25,6 +25,7 @@ import pytest
 
 from rnnjax import trainer
 from rnnjax.trainer import checkpoints, devices
+import conftest
 from test_trainer import CONFIG, TinyClassifier, tiny_data
 
 # setUpClass trains once for the whole class: keep its tests on one xdist worker.
@@ -52,7 +53,7 @@ class _Cluster:
     self.logs = [os.path.join(logdir, f"process{i}.log") for i in range(2)]
     coordinator = f"127.0.0.1:{_free_port()}"       # bound there too: no IPv6 needed
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "MPLBACKEND": "Agg",
-           "XLA_FLAGS": f"--xla_force_host_platform_device_count={DEVICES_PER_PROCESS}",
+           "XLA_FLAGS": conftest.xla_flags(DEVICES_PER_PROCESS),
            "JAX_COORDINATOR_ADDRESS": coordinator, "JAX_COORDINATOR_BIND_ADDRESS": coordinator,
            "JAX_NUM_PROCESSES": "2",
            "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "tests")])}

@@ -16,6 +16,7 @@ from absl.testing import absltest, parameterized
 from rnnjax import train, trainer
 from rnnjax.trainer import devices, progress, training
 from rnnjax.data import splits
+import conftest
 from test_train import TinyClassifier
 
 T, D, C = 7, 5, 3
@@ -189,7 +190,7 @@ _MULTI_DEVICE_SCRIPT = textwrap.dedent("""
 class MultiDeviceTest(absltest.TestCase):
 
   def test_four_devices_give_the_one_device_parameters(self):
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+    env = {**os.environ, "XLA_FLAGS": conftest.xla_flags(4),
            "JAX_PLATFORMS": "cpu",
            "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "tests")])}
     done = subprocess.run([sys.executable, "-c", _MULTI_DEVICE_SCRIPT], env=env, cwd=ROOT,
