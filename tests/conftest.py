@@ -5,11 +5,12 @@ import subprocess
 import sys
 
 # XLA:CPU's older elemental emitters compile 35-45 % faster than its MLIR fusion emitters (the
-# default) on these tiny programs, and compiling is most of the suite's time: the suite took
-# 466 s instead of 746-804 s on 2 cores (2026-12-03, jaxlib 0.10.2), every test passing both
-# ways. The tests' subprocesses get it through `xla_flags`. XLA aborts on a flag it does not
-# know, so the flag is used only where a probe process accepts it (a jaxlib that drops it runs
-# the suite as before).
+# default) on these tiny programs, and compiling is most of the suite's time: pytest took 426-466 s
+# instead of 746-806 s on 2 cores, a fresh-clone .ci/run 515 s instead of 904 s (2026-12-03,
+# jaxlib 0.10.2), every test passing both ways. Only the tests use it: the code it makes runs
+# slower (LSTM inference at HAR's shapes 2.2x slower in benchmarks/bench_rnn.py). The tests'
+# subprocesses get it through `xla_flags`. XLA aborts on a flag it does not know, so the flag is
+# used only where a probe process accepts it (a jaxlib that drops it runs the suite as before).
 FAST_COMPILE_FLAG = "--xla_cpu_use_fusion_emitters=false"
 
 
