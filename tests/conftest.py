@@ -4,11 +4,12 @@ import re
 import subprocess
 import sys
 
-# XLA:CPU's older elemental emitters compile 35-45 % faster than its MLIR fusion emitters (the
-# default) on these tiny programs, and compiling is most of the suite's time: pytest took 426-466 s
-# instead of 746-806 s on 2 cores, a fresh-clone .ci/run 515 s instead of 904 s (2026-12-03,
-# jaxlib 0.10.2), every test passing both ways. Only the tests use it: the code it makes runs
-# slower (LSTM inference at HAR's shapes 2.2x slower in benchmarks/bench_rnn.py). The tests'
+# XLA:CPU's older elemental emitters compile 30-50 % faster than its MLIR fusion emitters (the
+# default) on these tiny programs (benchmarks/results/xla_flags/emitters/compile_screen.log), and
+# compiling is most of the suite's time: pytest took 426-466 s instead of 746-806 s on 2 cores, a
+# fresh-clone .ci/run 515 s instead of 904 s (2026-12-03, jaxlib 0.10.2), every test passing both
+# ways. Only the tests use it: the code it makes runs slower (LSTM inference at HAR's shapes 2.2x
+# slower in bench_rnn.py: elemental_round*.json there against default_round*.json). The tests'
 # subprocesses get it through `xla_flags`. XLA aborts on a flag it does not know, so the flag is
 # used only where a probe process accepts it (a jaxlib that drops it runs the suite as before).
 FAST_COMPILE_FLAG = "--xla_cpu_use_fusion_emitters=false"
