@@ -262,24 +262,29 @@ def main(argv=None):
   env.update(xla_pool_threads=roofline.xla_pool_threads(), worker_threads={})
   runnable, modes = _runnable(args, env), args.modes.split(",")
   timings, layer_modes = [], [m for m in modes if m != "step"]
-  for wname in filter(None, args.workloads.split(",")):
-    if layer_modes:
-      timings += bench_workload(*_workload(wname), layer_modes, runnable, args, env)
-  for wname in filter(None, args.step_workloads.split(",") if "step" in modes else []):
-    timings += bench_workload(*_workload(wname), ["step"], runnable, args, env)
-  add_ratios(timings)
-  env["peak_gflops"] = max(filter(None, env["matmul_peak_gflops"].values()))
-  roofline.add_roofline(timings, env["peak_gflops"])
+  groups = [(w, layer_modes) for w in filter(None, args.workloads.split(",")) if layer_modes]
+  groups += [(w, ["step"]) for w in filter(None, args.step_workloads.split(","))
+             if "step" in modes]
+
+  def save(memory):
+    """Ratios and roofline of the rows so far (the workers' peaks too), written with `memory`."""
+    add_ratios(timings)
+    env["peak_gflops"] = max(filter(None, env["matmul_peak_gflops"].values()))
+    roofline.add_roofline(timings, env["peak_gflops"])
+    env.update(load_after=os.getloadavg(), date_end=time.strftime("%Y-%m-%d %H:%M:%S %Z"))
+    results = dict(env=env, timings=timings, memory=memory)
+    write(results, args.out)
+    return results
+
+  for wname, group_modes in groups:
+    timings += bench_workload(*_workload(wname), group_modes, runnable, args, env)
+    save(memory=[])                    # after each workload: a run cut short keeps its rows
   lengths = [int(t) for t in args.memory_lengths.split(",") if t]
   families = {comp.family(c) for c in runnable if comp.family(c) != "rnn"}
   mem_names = [c for c in runnable if comp.family(c) in families and comp.impl(c) != "cudnn"
                and comp.applies(c, "train", "float32", env["backend"])]  # e.g. no Pallas on CPU
   mem_names += [c for c in comp.MEMORY_ONLY if comp.family(c) in families and c not in mem_names]
-  memory = memory_table(lengths, mem_names)
-  env.update(load_after=os.getloadavg(), date_end=time.strftime("%Y-%m-%d %H:%M:%S %Z"))
-  results = dict(env=env, timings=timings, memory=memory)
-  write(results, args.out)
-  return results
+  return save(memory_table(lengths, mem_names))
 
 
 if __name__ == "__main__":

@@ -85,6 +85,27 @@ class BenchRnnTest(absltest.TestCase):
     self.assertGreater(row["compile_s"], 0)
     self.assertIn("## Headline", self._read("results.md"))
 
+  def test_a_run_cut_short_keeps_the_workloads_it_finished(self):
+    real = bench_rnn.bench_workload
+    calls = []
+
+    def second_one_is_killed(name, *args):
+      calls.append(name)
+      if len(calls) == 2:
+        raise KeyboardInterrupt        # as a timeout's signal would stop it
+      return real(name, *args)
+
+    argv = ["--out", self.out, "--competitors", "rnnjax_gru", "--memory_lengths", "5"] + TINY
+    argv[argv.index("2:3:2:4")] = "2:3:2:4,2:3:2:5"
+    with mock.patch.object(bench_rnn, "bench_workload", second_one_is_killed):
+      with self.assertRaises(KeyboardInterrupt):
+        bench_rnn.main(argv)
+    saved = self._read("results.json")
+    self.assertEqual([r["dims"] for r in saved["timings"]], [[2, 3, 2, 4]])
+    self.assertGreater(saved["timings"][0]["gflops"], 0)
+    self.assertEqual(saved["memory"], [])
+    self.assertIn("rnnjax_gru", self._read("results.md"))
+
   def test_memory_table_and_render_from_the_json(self):
     bench_rnn.main(["--out", self.out, "--competitors", "scan_gru,pallas_gru", "--workloads",
                     "", "--memory_lengths", "5", "--step_workloads", "", "--peak_size", "16"])
