@@ -6,6 +6,8 @@ Names are <impl>_<cell>, cell in lstm / gru / rnn:
   remat   scan with remat=True (memory table only unless named in --competitors)
   cudnn   the same layer with implementation="cudnn" (GPU, float32 LSTM only)
   pallas  the same layer with implementation="pallas" (the persistent Pallas kernels; GPU/TPU)
+  pair    step mode only: the headline classifier with implementation="fused_pair" (both
+          directions in one loop), against rnnjax_* (two loops, "auto")
   flax    flax.linen.nn.RNN over OptimizedLSTMCell (flax_optlstm), LSTMCell, GRUCell
   keras   Keras 3 on its JAX backend: keras.layers.LSTM / GRU(H, return_sequences=True)
   torch   torch.nn.LSTM / GRU / RNN (torch_competitors.py; in a torch process of its own)
@@ -24,7 +26,7 @@ import time
 
 ALL = ["torch_lstm", "flax_optlstm", "flax_lstm", "keras_lstm", "rnnjax_lstm", "scan_lstm",
        "cudnn_lstm", "pallas_lstm", "torch_gru", "flax_gru", "keras_gru", "rnnjax_gru",
-       "scan_gru", "pallas_gru",
+       "scan_gru", "pallas_gru", "pair_lstm", "pair_gru",
        "torch_rnn", "rnnjax_rnn", "scan_rnn"]
 # In the memory table of every run (and timed only when named in --competitors).
 MEMORY_ONLY = ["remat_lstm", "remat_gru"]
@@ -59,7 +61,9 @@ def applies(name: str, mode: str, dtype: str, backend: str) -> bool:
   """Whether the (competitor, mode, dtype) combination is benchmarked at all."""
   kind, cell = impl(name), family(name)
   if mode == "step":
-    return kind in ("rnnjax", "torch") and cell != "rnn" and dtype == "float32"
+    return kind in ("rnnjax", "pair", "torch") and cell != "rnn" and dtype == "float32"
+  if kind == "pair":
+    return False
   if kind == "torch":
     return dtype == "float32"
   if kind == "cudnn":
@@ -137,7 +141,8 @@ def _rnnjax_model_step(name, dims):
   import jax.numpy as jnp  # noqa: PLC0415
   from rnnjax import models, train  # noqa: PLC0415
   batch_size, time_len, _, hidden = dims
-  model = models.build("bi" + family(name), num_classes=STEP_CLASSES, hidden_size=hidden)
+  model = models.build("bi" + family(name), num_classes=STEP_CLASSES, hidden_size=hidden,
+                       implementation="fused_pair" if impl(name) == "pair" else "auto")
   batch = {"inputs": _inputs(dims), "lengths": jnp.full((batch_size,), time_len, jnp.int32),
            "labels": jax.random.randint(jax.random.key(2), (batch_size,), 0, STEP_CLASSES)}
   tx = train.make_optimizer("adam", 1e-3)

@@ -97,11 +97,12 @@ class FusedPairBackend(FusedBackend):
   a block-diagonal cell of width 2H): implementation="fused_pair"; single directions run as
   "fused". Same numbers as two fused loops.
 
-  Not chosen by "auto": on CPU (2 shared cores, HAR bidirectional LSTM, B=100, T=128, H=32) it
-  was slower than two loops in an A/B run whose output was not kept, training step and layer
-  alike: XLA:CPU's small matmuls cost in proportion to their flops, and the block-diagonal kernel
-  doubles them, which outweighs the per-step overhead that one loop saves. Unmeasured on GPU/TPU,
-  where one loop halves the kernel launches per step.
+  Not chosen by "auto": on CPU (2 cores) the HAR classifier's full training step (B=100, T=128,
+  H=32) takes 1.21-1.23x the time of two loops with LSTM cells and 1.09-1.11x with GRU cells
+  (benchmarks/results/pair/, two runs of 10 interleaved rounds, 2026-12-03): XLA:CPU's small
+  matmuls cost in proportion to their flops, and the block-diagonal kernel doubles them, which
+  outweighs the per-step overhead that one loop saves. Unmeasured on GPU/TPU, where one loop
+  halves the kernel launches per step (benchmarks/gpu_check.sh times it there).
   """
   name = "fused_pair"
   auto = False
