@@ -37,9 +37,11 @@ __all__ = ["FAMILIES", "Family", "FusedBackend", "FusedPairBackend", "gru_recurr
 
 class FusedBackend:
   """The fused loops, for cells whose `fused_family` names one of FAMILIES (the plain LSTM and
-  the reset-after GRU without layer norm). Preferred by "auto": faster than the scan in every
-  LSTM and GRU row, training and inference, of benchmarks/results/results.md (CPU, 2026-12-02:
-  `rnnjax_*` against `scan_*`); unmeasured on GPU."""
+  the reset-after GRU without layer norm). Preferred by "auto": in benchmarks/results/results.md
+  (CPU, 2 cores, 2026-12-03: `rnnjax_*` against `scan_*`) it takes 0.30-0.68x the scan's time
+  at inference and 0.52-0.86x at LSTM training; GRU training 0.67-0.95x, except at HAR (1.02x)
+  and row-MNIST (1.14x) shapes, where the run of 2026-12-02 measured 0.90x and 0.97x: there
+  the two are about even. Unmeasured on GPU."""
   name = "fused"
   auto = True
 
