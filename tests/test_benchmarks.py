@@ -93,7 +93,7 @@ class BenchRnnTest(absltest.TestCase):
     def second_one_is_killed(name, *args):
       calls.append(name)
       if len(calls) == 2:
-        raise KeyboardInterrupt        # as a timeout's signal would stop it
+        raise KeyboardInterrupt        # the run stops here, as under `timeout`
       return real(name, *args)
 
     argv = ["--out", self.out, "--competitors", "rnnjax_gru", "--memory_lengths", "5"] + TINY
