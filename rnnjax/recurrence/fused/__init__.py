@@ -101,9 +101,9 @@ class FusedPairBackend(FusedBackend):
 
   Not chosen by "auto": on CPU (2 cores) the HAR classifier's full training step (B=100, T=128,
   H=32) takes 1.21-1.23x the time of two loops with LSTM cells and 1.09-1.11x with GRU cells
-  (benchmarks/results/pair/, two runs of 10 interleaved rounds, 2026-12-03): XLA:CPU's small
-  matmuls cost in proportion to their flops, and the block-diagonal kernel doubles them, which
-  outweighs the per-step overhead that one loop saves. Unmeasured on GPU/TPU, where one loop
+  (benchmarks/results/pair/ and pair/run2/, 10 interleaved rounds each, 2026-12-03): XLA:CPU's
+  small matmuls cost in proportion to their flops, and the block-diagonal kernel doubles them,
+  which outweighs the per-step overhead that one loop saves. Unmeasured on GPU/TPU, where one loop
   halves the kernel launches per step (benchmarks/gpu_check.sh times it there).
   """
   name = "fused_pair"
